@@ -1,0 +1,11 @@
+"""Learned models and their compression: surrogates that score candidates fast.
+
+Public names are re-exported here; modules starting with ``_`` are private.
+"""
+
+from ._base import Surrogate
+from ._ensemble import Ensemble, calibration
+from ._io import load_model
+from ._prediction import Prediction
+
+__all__ = ["Ensemble", "Prediction", "Surrogate", "calibration", "load_model"]
