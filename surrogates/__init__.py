@@ -3,9 +3,17 @@
 Public names are re-exported here; modules starting with ``_`` are private.
 """
 
-from ._base import Surrogate
+from ._base import SURROGATES, Surrogate, register_surrogate
 from ._ensemble import Ensemble, calibration
 from ._io import load_model
 from ._prediction import Prediction
 
-__all__ = ["Ensemble", "Prediction", "Surrogate", "calibration", "load_model"]
+__all__ = [
+    "SURROGATES",
+    "Ensemble",
+    "Prediction",
+    "Surrogate",
+    "calibration",
+    "load_model",
+    "register_surrogate",
+]

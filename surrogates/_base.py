@@ -14,20 +14,31 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from sklearn.base import BaseEstimator
 
-from ._io import load_model, write_model_file
+from ._io import load_model, register_model, write_model_file
 from ._prediction import Prediction
 
-__all__ = ["Surrogate"]
+__all__ = ["SURROGATES", "Surrogate", "register_surrogate"]
+
+#: the kinds of input a surrogate reads; a pool hands candidates over in this form
+INPUT_KINDS = ("atoms", "smiles", "sequence", "vector")
 
 
 class Surrogate(BaseEstimator, ABC):
-    """Base class: ``fit(X, y) -> self``, ``predict(X) -> Prediction``, ``save``/``load``."""
+    """Base class: ``fit(X, y) -> self``, ``predict(X) -> Prediction``, ``save``/``load``.
+
+    ``input_kind`` says what ``X`` holds: ``"atoms"`` (list of ``ase.Atoms``), ``"smiles"``
+    (list of str, or Atoms carrying ``atoms.info["smiles"]``), ``"sequence"`` (list of str of
+    equal length) or ``"vector"`` (an (n, d) array).
+    """
+
+    input_kind: ClassVar[str] = "vector"
 
     @abstractmethod
     def fit(self, X: Any, y: Any = None, **kwargs: Any) -> Surrogate:
@@ -57,3 +68,21 @@ class Surrogate(BaseEstimator, ABC):
         if not isinstance(obj, cls):
             raise ValueError(f"{str(path)!r} holds a {type(obj).__name__}, not a {cls.__name__}")
         return obj
+
+
+#: registry of surrogate kinds (config ``[surrogate] kind``); the CLI's choices come from here
+SURROGATES: dict[str, type[Surrogate]] = {}
+
+
+def register_surrogate(kind: str) -> Callable[[type[Surrogate]], type[Surrogate]]:
+    """Class decorator: register ``cls`` under a config ``kind`` and as a loadable model."""
+
+    def deco(cls: type[Surrogate]) -> type[Surrogate]:
+        if kind in SURROGATES:
+            raise ValueError(f"surrogate kind {kind!r} is already registered")
+        if cls.input_kind not in INPUT_KINDS:
+            raise ValueError(f"{cls.__name__}.input_kind must be one of {INPUT_KINDS}")
+        SURROGATES[kind] = cls
+        return register_model(cls)
+
+    return deco
