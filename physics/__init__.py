@@ -13,13 +13,17 @@ from ._base import (
     register_simulator,
 )
 from ._device import resolve_device
+from ._hill import HillParams, fit_hill, hill
 
 __all__ = [
     "SIMULATORS",
     "CandidateError",
+    "HillParams",
     "SimulationError",
     "SimulationResult",
     "Simulator",
+    "fit_hill",
+    "hill",
     "make_simulator",
     "register_simulator",
     "resolve_device",
