@@ -1,0 +1,436 @@
+"""``CampaignConfig``: one campaign described by a TOML file, checked up front.
+
+Sections (each a frozen dataclass; see the example configs under ``examples/``)::
+
+    [campaign]     name, direction | target, objective, budget, batch_size, initial, rounds,
+                   seed, storage, workers, max_retries, stop_patience, top_k
+    [pool]         kind = "molecules" | "sequences" | "designs", path, columns, or a
+                   combinatorial library (sites, wild_type)
+    [simulator]    kind (a key of physics.SIMULATORS) + its options, passed to make_simulator
+    [surrogate]    kind (a key of surrogates.SURROGATES), ensemble (K) + the model's options
+    [compression]  enabled, student (options of the distilled model), prune_amount, quantize,
+                   screen_fraction
+    [acquisition]  kind (a key of ACQUISITIONS), beta, xi, diversity, initial_design
+    [fidelity]     optional cheap simulator: kind, objective, per_round, use_as_feature + options
+
+Unknown sections or keys raise ``ValueError`` naming ``section.key`` and the allowed keys; a
+missing file raises ``FileNotFoundError`` naming the key and the resolved path. Paths are
+resolved relative to the config file. ``to_dict()`` round-trips: ``from_dict(c.to_dict(),
+c.base_dir) == c``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomllib
+
+from ._acquisition import ACQUISITIONS
+from ._config_pool import PoolConfig
+from ._config_values import (
+    check_float,
+    check_keys,
+    freeze,
+    read_bool,
+    read_choice,
+    read_float,
+    read_int,
+    read_path,
+    read_str,
+    read_table,
+    thaw,
+)
+
+__all__ = [
+    "AcquisitionConfig",
+    "CampaignConfig",
+    "CampaignSection",
+    "CompressionConfig",
+    "FidelityConfig",
+    "PoolConfig",
+    "SimulatorConfig",
+    "SurrogateConfig",
+]
+
+#: environment variable that overrides ``[campaign] storage`` (e.g. on a cluster)
+STORAGE_ENV = "SCOUT_STORAGE"
+_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class CampaignSection:
+    """``[campaign]``: what to optimise and how much to spend.
+
+    ``budget`` counts high-fidelity simulations in all (initial design included);
+    ``storage`` is an Optuna storage URL (default ``sqlite:///<config dir>/<name>.db``).
+    """
+
+    name: str
+    objective: str
+    budget: int
+    batch_size: int
+    initial: int
+    direction: str | None = None
+    target: tuple[float, float] | None = None
+    rounds: int | None = None
+    seed: int = 0
+    storage: str = ""
+    workers: int = 1
+    max_retries: int = 2
+    stop_patience: int | None = None
+    top_k: int = 10
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> CampaignSection:
+        w = "campaign"
+        check_keys(w, data, [f.name for f in fields(cls)])
+        name = read_str(w, data, "name", pattern=_NAME_PATTERN)
+        direction = read_choice(w, data, "direction", ("minimize", "maximize"), None)
+        target = data.get("target")
+        if target is not None:
+            if not isinstance(target, (list, tuple)) or len(target) != 2:
+                raise ValueError(f"campaign.target must be a window [lo, hi], got {target!r}")
+            lo, hi = (check_float(f"campaign.target[{i}]", v) for i, v in enumerate(target))
+            if not lo < hi:
+                raise ValueError(f"campaign.target must have lo < hi, got [{lo}, {hi}]")
+            target = (lo, hi)
+        if (direction is None) == (target is None):
+            raise ValueError("campaign: give exactly one of direction (\"minimize\" or "
+                             "\"maximize\") or target ([lo, hi] window)")
+        budget = read_int(w, data, "budget", minimum=1)
+        batch_size = read_int(w, data, "batch_size", minimum=1)
+        initial = read_int(w, data, "initial", batch_size, minimum=1)
+        if initial > budget:
+            raise ValueError(f"campaign.initial ({initial}) exceeds campaign.budget ({budget})")
+        storage = os.environ.get(STORAGE_ENV) or read_str(w, data, "storage", "")
+        return cls(
+            name=name,
+            objective=read_str(w, data, "objective"),
+            budget=budget,
+            batch_size=batch_size,
+            initial=initial,
+            direction=direction,
+            target=target,
+            rounds=read_int(w, data, "rounds", None, minimum=1),
+            seed=read_int(w, data, "seed", 0, minimum=0),
+            storage=_resolve_storage(storage, name, base_dir),
+            workers=read_int(w, data, "workers", 1, minimum=1),
+            max_retries=read_int(w, data, "max_retries", 2, minimum=0),
+            stop_patience=read_int(w, data, "stop_patience", None, minimum=1),
+            top_k=read_int(w, data, "top_k", 10, minimum=1),
+        )
+
+
+def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
+    """Default SQLite file next to the config; a relative SQLite path is taken from there."""
+    if not url:
+        return f"sqlite:///{base_dir / f'{name}.db'}"
+    if "\x00" in url or "\n" in url:
+        raise ValueError("campaign.storage must be one line (an Optuna storage URL)")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix):].startswith("/") \
+            and url[len(prefix):] not in ("", ":memory:"):
+        return prefix + str(base_dir / url[len(prefix):])
+    return url
+
+
+def redact_url(url: str) -> str:
+    """``scheme://user:secret@host/db`` -> ``scheme://user:***@host/db`` (also ``?password=``)."""
+    url = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+    return re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&;]*", r"\1***", url)
+
+
+def _signature_keys(cls: Any) -> tuple[set[str], bool]:
+    """Keyword names a constructor takes, and whether it also takes ``**kwargs``."""
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return set(), True
+    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _check_options(where: str, options: Mapping[str, Any], cls: Any,
+                   reserved: tuple[str, ...] = ()) -> None:
+    names, open_ended = _signature_keys(cls)
+    if not open_ended:
+        check_keys(where, options, names | {"kind", *reserved})
+
+
+def _resolve_option_paths(where: str, options: dict[str, Any], base_dir: Path) -> None:
+    """Options named ``path`` or ``*_path``/``*_file`` are files the user named: resolve them."""
+    for key, value in options.items():
+        if key == "path" or key.endswith(("_path", "_file")):
+            options[key] = str(read_path(f"{where}.{key}", value, base_dir))
+
+
+def _simulator_class(where: str, kind: str) -> Any:
+    from physics import SIMULATORS  # importing physics registers the built-in simulators
+    if kind not in SIMULATORS:
+        raise ValueError(f"{where}.kind = {kind!r} is not a known simulator; choose one of: "
+                         f"{', '.join(sorted(SIMULATORS)) or '(none registered)'}")
+    return SIMULATORS[kind]
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """``[simulator]`` (or ``[fidelity]``): a registered kind and its constructor options."""
+
+    kind: str
+    options: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: Path, where: str = "simulator",
+                  reserved: tuple[str, ...] = ()) -> SimulatorConfig:
+        kind = read_str(where, data, "kind")
+        sim_cls = _simulator_class(where, kind)
+        options = {k: v for k, v in data.items() if k != "kind" and k not in reserved}
+        _check_options(where, options, sim_cls, reserved)
+        _resolve_option_paths(where, options, base_dir)
+        return cls(kind=kind, options=freeze(where, options))
+
+    def build(self) -> Any:
+        """The simulator: ``physics.make_simulator(kind, **options)``."""
+        from physics import make_simulator
+
+        return make_simulator(self.kind, **thaw(self.options))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **thaw(self.options)}
+
+
+@dataclass(frozen=True)
+class FidelityConfig:
+    """``[fidelity]``: a cheap simulator that pre-screens for the expensive one.
+
+    ``per_round`` cheap evaluations are spent per round (default 4 × batch_size, decided by the
+    loop when ``None``); ``use_as_feature`` lets the surrogate read the cheap value.
+    """
+
+    simulator: SimulatorConfig
+    objective: str | None = None
+    per_round: int | None = None
+    use_as_feature: bool = True
+
+    _RESERVED = ("objective", "per_round", "use_as_feature")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> FidelityConfig:
+        w = "fidelity"
+        return cls(
+            simulator=SimulatorConfig.from_dict(data, base_dir, w, cls._RESERVED),
+            objective=read_str(w, data, "objective", None),
+            per_round=read_int(w, data, "per_round", None, minimum=1),
+            use_as_feature=read_bool(w, data, "use_as_feature", True),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.simulator.to_dict()
+        out.update({k: v for k, v in (("objective", self.objective),
+                                      ("per_round", self.per_round)) if v is not None})
+        out["use_as_feature"] = self.use_as_feature
+        return out
+
+
+@dataclass(frozen=True)
+class SurrogateConfig:
+    """``[surrogate]``: a kind from ``surrogates.SURROGATES``, ensemble size K, model options."""
+
+    kind: str
+    ensemble: int = 5
+    options: Mapping[str, Any] = field(default_factory=_empty)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> SurrogateConfig:
+        w = "surrogate"
+        kind = read_str(w, data, "kind")
+        import surrogates  # lazy: torch and the models load only when a config is checked
+
+        if kind not in surrogates.SURROGATES:
+            raise ValueError(f"surrogate.kind = {kind!r} is not a known surrogate; choose one "
+                             f"of: {', '.join(sorted(surrogates.SURROGATES)) or '(none)'}")
+        options = {k: v for k, v in data.items() if k not in ("kind", "ensemble")}
+        _check_options(w, options, surrogates.SURROGATES[kind], ("ensemble",))
+        return cls(kind=kind, ensemble=read_int(w, data, "ensemble", 5, minimum=1),
+                   options=freeze(w, options))
+
+    def build(self, random_state: int = 0) -> Any:
+        """An unfitted ``surrogates.Ensemble`` of K members (a bare model when K = 1)."""
+        import surrogates
+
+        model = surrogates.SURROGATES[self.kind](**thaw(self.options))
+        if self.ensemble == 1:
+            return model.set_params(random_state=random_state) \
+                if "random_state" in model.get_params() else model
+        return surrogates.Ensemble(model, n_members=self.ensemble, random_state=random_state)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ensemble": self.ensemble, **thaw(self.options)}
+
+
+@dataclass(frozen=True)
+class CompressionConfig:
+    """``[compression]``: distil the teacher ensemble into a pruned (optionally quantised)
+    student that screens the whole pool; the top ``screen_fraction`` is re-ranked by the
+    teacher. ``student`` holds the student model's options (passed to ``surrogates.distill``)."""
+
+    enabled: bool = False
+    student: Mapping[str, Any] = field(default_factory=_empty)
+    prune_amount: float = 0.5
+    quantize: bool = False
+    screen_fraction: float = 0.05
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> CompressionConfig:
+        w = "compression"
+        check_keys(w, data, [f.name for f in fields(cls)])
+        return cls(
+            enabled=read_bool(w, data, "enabled", False),
+            student=freeze("compression.student", read_table(w, data, "student")),
+            prune_amount=read_float(w, data, "prune_amount", 0.5, minimum=0.0, maximum=0.99),
+            quantize=read_bool(w, data, "quantize", False),
+            screen_fraction=read_float(w, data, "screen_fraction", 0.05, minimum=1e-9,
+                                       maximum=1.0),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "student": thaw(self.student),
+                "prune_amount": self.prune_amount, "quantize": self.quantize,
+                "screen_fraction": self.screen_fraction}
+
+
+@dataclass(frozen=True)
+class AcquisitionConfig:
+    """``[acquisition]``: kind (from ``ACQUISITIONS``), UCB's β, EI/PI's ξ, batch diversity
+    (``"none"``, ``"cluster"`` or ``"penalty"``) and the initial design (``"random"`` or
+    ``"diverse"``)."""
+
+    kind: str = "ucb"
+    beta: float = 2.0
+    xi: float = 0.0
+    diversity: str = "none"
+    initial_design: str = "random"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> AcquisitionConfig:
+        w = "acquisition"
+        check_keys(w, data, [f.name for f in fields(cls)])
+        return cls(
+            kind=read_choice(w, data, "kind", ACQUISITIONS, "ucb"),
+            beta=read_float(w, data, "beta", 2.0, minimum=0.0),
+            xi=read_float(w, data, "xi", 0.0),
+            diversity=read_choice(w, data, "diversity", ("none", "cluster", "penalty"), "none"),
+            initial_design=read_choice(w, data, "initial_design", ("random", "diverse"),
+                                       "random"),
+        )
+
+    @property
+    def diversity_or_none(self) -> str | None:
+        """``diversity`` as ``select_batch`` takes it (``None`` for ``"none"``)."""
+        return None if self.diversity == "none" else self.diversity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_SECTIONS = ("campaign", "pool", "simulator", "surrogate", "compression", "acquisition",
+             "fidelity")
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """A whole campaign. Build with :meth:`from_toml` or :meth:`from_dict`."""
+
+    campaign: CampaignSection
+    pool: PoolConfig
+    simulator: SimulatorConfig
+    surrogate: SurrogateConfig
+    compression: CompressionConfig
+    acquisition: AcquisitionConfig
+    fidelity: FidelityConfig | None
+    base_dir: Path
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike) -> CampaignConfig:
+        """Read and check a TOML config; ``[campaign] name`` defaults to the file's stem."""
+        path = Path(os.path.expanduser(os.fspath(path))).absolute()
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        campaign = data.get("campaign")
+        if isinstance(campaign, dict) and "name" not in campaign:
+            campaign["name"] = path.stem
+        return cls.from_dict(data, path.parent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: str | os.PathLike) -> CampaignConfig:
+        """Check a config given as TOML-shaped data; relative paths are taken from ``base_dir``."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a config is a table of sections, got {type(data).__name__}")
+        base = Path(os.path.expanduser(os.fspath(base_dir))).absolute()
+        if not all(isinstance(k, str) for k in data):
+            raise ValueError("config: section names must be strings")
+        check_keys("", data, _SECTIONS)
+        tables = {s: read_table("", data, s, required=s in _SECTIONS[:4]) for s in _SECTIONS}
+        campaign = CampaignSection.from_dict(tables["campaign"], base)
+        simulator = SimulatorConfig.from_dict(tables["simulator"], base)
+        pool = PoolConfig.from_dict(tables["pool"], base, simulator_kind=simulator.kind)
+        return cls(
+            campaign=campaign,
+            pool=pool,
+            simulator=simulator,
+            surrogate=SurrogateConfig.from_dict(tables["surrogate"], base),
+            compression=CompressionConfig.from_dict(tables["compression"], base),
+            acquisition=AcquisitionConfig.from_dict(tables["acquisition"], base),
+            fidelity=FidelityConfig.from_dict(tables["fidelity"], base)
+            if "fidelity" in data else None,
+            base_dir=base,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.campaign.name
+
+    @property
+    def storage(self) -> str:
+        """The Optuna storage URL (may hold credentials: print :attr:`redacted_storage`)."""
+        return self.campaign.storage
+
+    @property
+    def redacted_storage(self) -> str:
+        """The storage URL with any password or token replaced by ``***``; safe to print."""
+        return redact_url(self.campaign.storage)
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Folder beside the config for per-round models, screeners, caches and reports."""
+        return self.base_dir / f"{self.campaign.name}.artifacts"
+
+    def to_dict(self) -> dict[str, Any]:
+        """TOML-shaped data (None-valued keys left out); ``from_dict`` rebuilds an equal config."""
+        camp = {f.name: thaw(getattr(self.campaign, f.name)) for f in fields(self.campaign)}
+        out: dict[str, Any] = {
+            "campaign": {k: v for k, v in camp.items() if v is not None},
+            "pool": self.pool.to_dict(),
+            "simulator": self.simulator.to_dict(),
+            "surrogate": self.surrogate.to_dict(),
+            "compression": self.compression.to_dict(),
+            "acquisition": self.acquisition.to_dict(),
+        }
+        if self.fidelity is not None:
+            out["fidelity"] = self.fidelity.to_dict()
+        return out
