@@ -15,16 +15,27 @@ from ._acquisition import (
     to_maximization_values,
     ucb,
 )
+from ._batch import initial_design, select_batch
 from ._config import CampaignConfig
+from ._pool import Pool
+from ._pool_designs import DesignPool
+from ._pool_molecules import MoleculePool
+from ._pool_sequences import SequencePool
 
 __all__: list[str] = [
     "ACQUISITIONS",
     "CampaignConfig",
+    "DesignPool",
+    "MoleculePool",
+    "Pool",
+    "SequencePool",
     "acquisition_scores",
     "ei",
     "greedy",
+    "initial_design",
     "pi",
     "register_acquisition",
+    "select_batch",
     "thompson",
     "to_maximization",
     "to_maximization_values",

@@ -1,0 +1,40 @@
+"""Reading pool tables (CSV, optionally gzipped) with pandas, with errors that name the cell."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["read_csv", "read_table_columns"]
+
+
+def read_csv(path: Path, usecols: Sequence[str] | None = None):  # -> pandas.DataFrame
+    """``pandas.read_csv`` (``.gz`` handled), with a missing column named in the error."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0, comment=None).columns.tolist()
+    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable CSV table ({exc})") from None
+    for col in usecols or ():
+        if col not in header:
+            raise ValueError(f"{path}: no column {col!r}; columns are {', '.join(header)}")
+    return pd.read_csv(path, usecols=list(usecols) if usecols else None, dtype=object
+                       if usecols is None else dict.fromkeys(usecols, str),
+                       keep_default_na=False)
+
+
+def read_table_columns(path: Path, columns: Sequence[str]) -> dict[str, list[str]]:
+    """The named columns as lists of non-empty strings; an empty cell names its row."""
+    frame = read_csv(path, list(dict.fromkeys(columns)))
+    out: dict[str, list[str]] = {}
+    for col in columns:
+        values = frame[col].astype(str).str.strip().tolist()
+        empty = np.flatnonzero(np.array([not v for v in values], dtype=bool))
+        if empty.size:
+            raise ValueError(f"{path}: column {col!r} is empty in data row {int(empty[0])} "
+                             "(0-based)")
+        out[col] = values
+    return out
