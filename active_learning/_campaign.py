@@ -1,0 +1,237 @@
+"""``Campaign``: the coordinator loop — plan a round, enqueue it, wait for the workers, repeat.
+
+Round 0 is the initial design; every later round trains the teacher on all completed trials,
+screens the pool and enqueues the acquisition's batch (:mod:`._plan`). The loop keeps its
+bookkeeping in the study's user attributes, written in an order that makes every step
+idempotent:
+
+1. ``round:NNN`` — the plan (batch, teacher predictions, time split) — is written *before*
+   any of its trials is enqueued; a restarted coordinator that finds the plan enqueues only
+   the batch members missing from the ledger, so a half-enqueued round is completed, never
+   re-drawn;
+2. the round is awaited until each of its candidates is COMPLETE or FAIL (stale trials are
+   reaped and retried meanwhile);
+3. ``round:NNN:done`` records evaluations, best so far and the top-k.
+
+Stopping: the budget (simulations in all, initial design included), ``rounds`` (rounds in all,
+round 0 included), or the top-k unchanged for ``stop_patience`` rounds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from tqdm.auto import tqdm
+
+from ._acquisition import to_maximization_values
+from ._config import CampaignConfig
+from ._ledger import Record
+from ._plan import RoundPlan, plan_initial, plan_round
+from ._session import Session, load_config, open_session
+from ._worker import FINISHED_KEY, Worker
+
+__all__ = ["Campaign", "round_key"]
+
+STOP_KEY = "scout:stop_reason"
+
+
+def round_key(r: int, done: bool = False) -> str:
+    """Study user attribute holding round ``r``'s plan (or its summary when ``done``)."""
+    return f"round:{r:03d}" + (":done" if done else "")
+
+
+def _worker_main(config: dict[str, Any], base_dir: str, idle_timeout: float) -> None:
+    """Entry point of a local worker process (spawned): join the study and work."""
+    from ._worker import run_worker
+
+    run_worker(CampaignConfig.from_dict(config, base_dir), idle_timeout=idle_timeout)
+
+
+class Campaign:
+    """A screening campaign driven from Python (``scout run`` does the same).
+
+    Args:
+        config: a :class:`CampaignConfig` (or use :meth:`from_toml`).
+        heartbeat: ``(interval, grace)`` seconds for a new study's worker heartbeats.
+        progress: print a line per round and a progress bar while simulations run.
+        poll: seconds between looks at the ledger while waiting for workers.
+
+    Example::
+
+        campaign = Campaign.from_toml("examples/molecules/campaign.toml")
+        summary = campaign.run()        # resumable: run again after a kill
+        summary["top"][:3]              # best candidates with their simulated values
+    """
+
+    def __init__(self, config: CampaignConfig, *, heartbeat: tuple[int, int] = (10, 30),
+                 progress: bool = True, poll: float = 0.2) -> None:
+        self.config = load_config(config)
+        self.heartbeat = heartbeat
+        self.progress = progress
+        self.poll = float(poll)
+        self.console = Console(stderr=True, quiet=not progress)
+        self._procs: list[Any] = []
+        self._worker: Worker | None = None
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike, **kwargs: Any) -> Campaign:
+        return cls(CampaignConfig.from_toml(path), **kwargs)
+
+    # --- the loop ------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Run (or resume) the campaign to its end; returns :func:`summarize`'s dictionary."""
+        from ._status import summarize
+
+        cfg = self.config
+        session = open_session(cfg, create=True, heartbeat=self.heartbeat)
+        ledger = session.ledger
+        self.console.print(f"[bold]campaign[/] {cfg.name}: pool {len(session.pool)}, budget "
+                           f"{cfg.campaign.budget}, storage {cfg.redacted_storage}")
+        if ledger.attrs().get(FINISHED_KEY):
+            self.console.print(f"already finished ({ledger.attrs().get(STOP_KEY)})")
+            return summarize(session)
+        try:
+            self._start_workers(session)
+            r = 0
+            while True:
+                attrs = ledger.attrs()
+                if round_key(r, done=True) in attrs:
+                    r += 1
+                    continue
+                if round_key(r) in attrs:
+                    plan = RoundPlan.from_attr(attrs[round_key(r)])
+                else:
+                    records = ledger.records()
+                    reason = self._stop_reason(session, r, records, attrs)
+                    if reason:
+                        ledger.set_attr(STOP_KEY, reason)
+                        break
+                    plan = self._plan(session, r, records)
+                    ledger.set_attr(round_key(r), plan.to_attr())
+                self._enqueue(session, plan)
+                records = self._wait(session, plan)
+                ledger.set_attr(round_key(r, done=True), self._round_summary(session, records))
+                self._print_round(session, plan, records)
+                r += 1
+            ledger.set_attr(FINISHED_KEY, True)
+        finally:
+            self._stop_workers(finished=bool(ledger.attrs().get(FINISHED_KEY)))
+        summary = summarize(session)
+        self.console.print(f"[bold]done[/]: {ledger.attrs().get(STOP_KEY)}; "
+                           f"{summary['evaluations']} evaluations, {summary['failed']} failed")
+        return summary
+
+    def _stop_reason(self, session: Session, r: int, records: dict[int, Record],
+                     attrs: dict[str, Any]) -> str:
+        camp = self.config.campaign
+        if len(records) >= camp.budget:
+            return f"budget of {camp.budget} simulations spent"
+        if camp.rounds is not None and r >= camp.rounds:
+            return f"{camp.rounds} rounds done"
+        if len(records) >= len(session.pool):
+            return "every pool candidate evaluated"
+        if camp.stop_patience is not None and r > camp.stop_patience:
+            tops = [attrs[round_key(q, done=True)]["topk"] for q in range(r - camp.stop_patience - 1, r)]
+            if all(sorted(t) == sorted(tops[-1]) for t in tops):
+                return f"top-{camp.top_k} unchanged for {camp.stop_patience} rounds"
+        return ""
+
+    def _plan(self, session: Session, r: int, records: dict[int, Record]) -> RoundPlan:
+        camp = self.config.campaign
+        left = min(camp.budget - len(records), len(session.pool) - len(records))
+        if r == 0:
+            return plan_initial(session, min(camp.initial, left))
+        return plan_round(session, r, records, min(camp.batch_size, left),
+                          artifacts=self.config.artifacts_dir)
+
+    def _enqueue(self, session: Session, plan: RoundPlan) -> None:
+        """Enqueue the plan's candidates that have no trial yet (idempotent)."""
+        ledger = session.ledger
+        present = set(ledger.records())
+        ids = session.pool.ids
+        for i in plan.batch:
+            if i not in present:
+                ledger.enqueue(i, ids[i], plan.round)
+
+    def _wait(self, session: Session, plan: RoundPlan) -> dict[int, Record]:
+        """Until every candidate of the plan is COMPLETE or FAIL; simulate in-process when
+        there are no worker processes (or they all died)."""
+        ledger = session.ledger
+        bar = tqdm(total=len(plan.batch), desc=f"round {plan.round}", unit="sim",
+                   disable=not self.progress, leave=False, file=sys.stderr)
+        try:
+            while True:
+                records = ledger.records()
+                final = sum(records[i].state in ("COMPLETE", "FAIL") for i in plan.batch)
+                bar.update(final - bar.n)
+                if final == len(plan.batch):
+                    return records
+                if not any(p.is_alive() for p in self._procs):
+                    self._in_process(session).run(drain=True)
+                ledger.reap_stale()
+                time.sleep(self.poll)
+        finally:
+            bar.close()
+
+    def _in_process(self, session: Session) -> Worker:
+        if self._worker is None:
+            self._worker = Worker(ledger=session.ledger,
+                                  candidates=lambda idx: session.pool.get(idx, "simulator"),
+                                  simulator=self.config.simulator.build(),
+                                  objective=self.config.campaign.objective)
+        return self._worker
+
+    # --- bookkeeping -------------------------------------------------------------------
+    def _round_summary(self, session: Session, records: dict[int, Record]) -> dict[str, Any]:
+        camp = self.config.campaign
+        done = [r for r in records.values() if r.state == "COMPLETE"]
+        failed = sum(r.state == "FAIL" for r in records.values())
+        out: dict[str, Any] = {"evaluations": len(done), "failed": failed, "time": time.time(),
+                               "best": None, "best_id": None, "topk": []}
+        if done:
+            score = to_maximization_values([r.value for r in done], camp.direction, camp.target)
+            order = np.argsort(-score, kind="stable")
+            out["best"] = done[int(order[0])].value
+            out["best_id"] = done[int(order[0])].candidate_id
+            out["topk"] = [done[int(j)].index for j in order[:camp.top_k]]
+        return out
+
+    def _print_round(self, session: Session, plan: RoundPlan, records: dict[int, Record]) -> None:
+        s = session.ledger.attrs()[round_key(plan.round, done=True)]
+        t = " ".join(f"{k} {v:.2f}s" for k, v in plan.times.items())
+        best = "—" if s["best"] is None else f"{s['best']:.4g} ({s['best_id']})"
+        self.console.print(f"round {plan.round}: {s['evaluations']} evaluations, {s['failed']} "
+                           f"failed, best {best} | {t}")
+
+    # --- local worker processes --------------------------------------------------------
+    def _start_workers(self, session: Session) -> None:
+        n = int(self.config.campaign.workers)
+        if n <= 1:
+            return
+        ctx = mp.get_context("spawn")
+        data, base = self.config.to_dict(), str(self.config.base_dir)
+        for _ in range(n):
+            p = ctx.Process(target=_worker_main, args=(data, base, 3600.0), daemon=True)
+            p.start()
+            self._procs.append(p)
+        self.console.print(f"started {n} worker processes")
+
+    def _stop_workers(self, finished: bool) -> None:
+        """Finished: workers see the flag and exit. Otherwise SIGTERM them (each finishes or
+        releases its trial)."""
+        for p in self._procs:
+            if not finished and p.is_alive():
+                p.terminate()
+        for p in self._procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=10)
+        self._procs = []
+

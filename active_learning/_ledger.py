@@ -1,0 +1,409 @@
+"""The campaign ledger: one Optuna study per campaign, used as record, work queue and resume point.
+
+Each simulation is one trial. The coordinator enqueues a trial per chosen candidate with
+``user_attrs = {"candidate_id", "round", "index"}``; a worker pops it, records the pool index as
+the trial parameter ``index`` (an ``IntDistribution(0, pool_size - 1)``, never a categorical of
+ids), simulates and tells: the objective value via ``study.tell``, every simulator value
+(``result.to_json()["values"]``, what retraining needs) and the cost in seconds as user
+attributes. A failed simulation is told ``FAIL`` with ``user_attrs["error"]``.
+
+Storages (:func:`make_storage`): ``sqlite:///…`` and ``postgresql://…`` become an
+``RDBStorage`` with Optuna's heartbeat and a bounded ``RetryHeartbeatStaleTrialCallback``;
+``journal:///path`` becomes a ``JournalStorage`` on a ``JournalFileBackend`` (for shared file
+systems: never SQLite on NFS). Optuna's journal storage has no heartbeat, so the ledger keeps
+one itself there, as a trial system attribute holding wall-clock seconds.
+
+Race-free pop. ``study.ask()`` pops a waiting trial when there is one and otherwise *samples a
+new one*; a worker must never create unenqueued trials, so workers never call ``ask()``. They
+call :meth:`Ledger.pop`, which lists WAITING trials and tries the storage's compare-and-set
+``set_trial_state_values(id, RUNNING)`` on each: RDBStorage reads the row ``FOR UPDATE``
+(SQLite serialises writers) and returns ``False`` unless the row is still WAITING; the journal
+storage decides by log order and answers ``True`` only to the process whose RUNNING record
+came first. Exactly one process wins a trial; the others move on to the next.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import optuna
+from optuna.distributions import IntDistribution
+from optuna.exceptions import StorageInternalError, UpdateFinishedTrialError
+from optuna.storages import (
+    BaseStorage,
+    JournalStorage,
+    RDBStorage,
+    RetryHeartbeatStaleTrialCallback,
+    fail_stale_trials,
+)
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+from optuna.trial import FrozenTrial, TrialState
+
+__all__ = ["Ledger", "Record", "make_storage", "redact_url"]
+
+HEARTBEAT_KEY = "scout:heartbeat"
+_ID_ATTRS = ("candidate_id", "round", "index")
+STALE_REASON = "worker lost (heartbeat stale)"
+_T = TypeVar("_T")
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def redact_url(url: str) -> str:
+    """The storage URL with any password replaced by ``***`` (safe to print or log)."""
+    if url.startswith("journal://"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show only its scheme
+        return url.split("://", 1)[0] + "://***"
+
+
+def retrying(fn: Callable[..., _T], *args: Any, attempts: int = 8, **kwargs: Any) -> _T:
+    """Call ``fn`` and retry with exponential back-off while the storage is unavailable.
+
+    A locked SQLite file or a dropped PostgreSQL connection raises ``StorageInternalError`` or
+    SQLAlchemy's ``OperationalError``; after ``attempts`` tries (≈ 25 s in all) it re-raises.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    delay = 0.1
+    for attempt in range(attempts):
+        try:
+            return fn(*args, **kwargs)
+        except (StorageInternalError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
+
+
+class _RetryStale(RetryHeartbeatStaleTrialCallback):
+    """Optuna's bounded retry of a stale trial, made idempotent and given a clean copy.
+
+    Like the parent it re-enqueues the trial (same params, ``retry_history`` in system
+    attributes) at most ``max_retry`` times; it refuses a second retry of the same trial (two
+    processes reaping at once) and copies only the identifying user attributes, so the retry
+    never inherits an old error, value or heartbeat.
+    """
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        for t in study.get_trials(deepcopy=False):
+            hist = t.system_attrs.get("retry_history", [])
+            if hist and hist[-1] == trial.number:
+                return  # another process already re-enqueued this one
+        history = [*trial.system_attrs.get("retry_history", []), trial.number]
+        if self._max_retry is not None and len(history) > self._max_retry:
+            return
+        system_attrs = {k: v for k, v in trial.system_attrs.items() if k != HEARTBEAT_KEY}
+        system_attrs["failed_trial"] = trial.system_attrs.get("failed_trial", trial.number)
+        system_attrs["retry_history"] = history
+        keep = {k: trial.user_attrs[k] for k in _ID_ATTRS if k in trial.user_attrs}
+        study.add_trial(optuna.create_trial(
+            state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
+            user_attrs=keep, system_attrs=system_attrs))
+
+
+class _HeartbeatJournal(JournalStorage):
+    """A journal storage plus the heartbeat settings the ledger applies itself."""
+
+    def __init__(self, path: str, heartbeat_interval: int, grace_period: int,
+                 callback: _RetryStale) -> None:
+        super().__init__(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+        self.scout_heartbeat_interval = heartbeat_interval
+        self.scout_grace_period = grace_period
+        self.scout_callback = callback
+
+
+def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | None = None,
+                 max_retries: int = 2) -> BaseStorage:
+    """Build the Optuna storage for ``url`` (see the module docstring for the kinds).
+
+    Args:
+        url: ``sqlite:///path.db``, ``postgresql://user:pw@host/db`` or ``journal:///path.log``.
+        heartbeat_interval: seconds between a worker's heartbeats.
+        grace_period: seconds without a heartbeat before a running trial is stale
+            (default ``2 * heartbeat_interval``).
+        max_retries: how many times a stale trial is re-enqueued before it stays failed.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(f"storage URL {url!r} is not a URL (sqlite:///…, postgresql://…, journal:///…)")
+    if int(heartbeat_interval) < 1:
+        raise ValueError(f"heartbeat_interval must be >= 1 s, got {heartbeat_interval}")
+    grace = int(grace_period) if grace_period is not None else 2 * int(heartbeat_interval)
+    with warnings.catch_warnings():  # Optuna marks the heartbeat API experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        callback = _RetryStale(max_retry=int(max_retries))
+    if url.startswith("journal://"):
+        path = url[len("journal://"):]
+        if not path:
+            raise ValueError(f"journal storage URL {url!r} has no file path")
+        return _HeartbeatJournal(path, int(heartbeat_interval), grace, callback)
+    scheme = url.split("://", 1)[0].split("+", 1)[0]
+    if scheme not in ("sqlite", "postgresql", "mysql"):
+        raise ValueError(f"storage URL {redact_url(url)!r}: unsupported scheme {scheme!r}")
+    engine_kwargs: dict[str, Any] = {}
+    if scheme == "sqlite":
+        engine_kwargs = {"connect_args": {"timeout": 60}}
+        _sqlite_wal(url)
+    else:
+        engine_kwargs = {"pool_pre_ping": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = retrying(RDBStorage, url, engine_kwargs=engine_kwargs,
+                           heartbeat_interval=int(heartbeat_interval), grace_period=grace,
+                           heartbeat_stale_trial_callback=callback)
+    if scheme == "sqlite":
+        from sqlalchemy import event
+
+        event.listen(storage.engine, "connect", _sqlite_pragmas)
+        storage.engine.dispose()  # later connections get the pragmas
+    return storage
+
+
+def _sqlite_wal(url: str) -> None:
+    """Put a (local) SQLite file in write-ahead-log mode: readers never block the writer."""
+    import sqlite3
+
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return
+    con = sqlite3.connect(path, timeout=60)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+    finally:
+        con.close()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Per connection: in WAL mode ``synchronous=NORMAL`` survives a killed process (it only
+    risks the last commits on power loss) and saves an fsync per commit."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+@dataclass(frozen=True)
+class Record:
+    """The current state of one candidate in the ledger (its latest trial).
+
+    ``value`` is the objective told for a COMPLETE trial (``nan`` otherwise); ``values`` every
+    simulator value; ``retries`` how many earlier trials of this candidate went stale.
+    """
+
+    index: int
+    candidate_id: str
+    round: int
+    state: str
+    value: float
+    error: str | None
+    number: int
+    retries: int = 0
+    values: dict[str, Any] = field(default_factory=dict)
+    seconds: float = math.nan
+
+
+def _index_of(t: FrozenTrial) -> int | None:
+    idx = t.user_attrs.get("index", t.params.get("index"))
+    return None if idx is None else int(idx)
+
+
+class Ledger:
+    """One campaign's study: enqueue, pop, tell, and the per-candidate view of the trials.
+
+    Args:
+        storage: a storage from :func:`make_storage`.
+        name: the study name (the campaign name); created when absent, loaded otherwise.
+        pool_size: number of candidates (upper bound of the ``index`` distribution).
+        direction: ``"minimize"`` or ``"maximize"`` (Optuna's; a target window is minimised
+            as a distance elsewhere, the raw objective is what the trials hold).
+    """
+
+    def __init__(self, storage: BaseStorage, name: str, pool_size: int,
+                 direction: str = "minimize") -> None:
+        if direction not in ("minimize", "maximize"):
+            raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+        self.storage = storage
+        self.name = name
+        self.pool_size = int(pool_size)
+        self.study = retrying(optuna.create_study, storage=storage, study_name=name,
+                              direction=direction, load_if_exists=True,
+                              sampler=optuna.samplers.RandomSampler(seed=0))
+        self.study_id = retrying(storage.get_study_id_from_name, name)
+
+    @property
+    def distribution(self) -> IntDistribution:
+        """The ``index`` parameter's distribution: every pool index."""
+        return IntDistribution(0, max(self.pool_size - 1, 0))
+
+    # --- study attributes -----------------------------------------------------------------
+    def attrs(self) -> dict[str, Any]:
+        """The study's user attributes (config hash, pool size, round bookkeeping)."""
+        return retrying(self.storage.get_study_user_attrs, self.study_id)
+
+    def set_attr(self, key: str, value: Any) -> None:
+        retrying(self.storage.set_study_user_attr, self.study_id, key, value)
+
+    # --- the queue ------------------------------------------------------------------------
+    def trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
+        st = tuple(states) if states is not None else None
+        return retrying(self.storage.get_all_trials, self.study_id, deepcopy=False, states=st)
+
+    def enqueue(self, index: int, candidate_id: str, round_: int) -> None:
+        """Add a WAITING trial for pool ``index`` (the caller checks it is not already there)."""
+        if not 0 <= int(index) < self.pool_size:
+            raise ValueError(f"pool index {index} is outside 0..{self.pool_size - 1}")
+        attrs = {"candidate_id": str(candidate_id), "round": int(round_), "index": int(index)}
+        retrying(self.study.enqueue_trial, {"index": int(index)}, user_attrs=attrs)
+
+    def pop(self) -> FrozenTrial | None:
+        """Atomically claim one WAITING trial (now RUNNING) or return ``None`` if none waits."""
+        for t in self.trials((TrialState.WAITING,)):
+            try:
+                won = retrying(self.storage.set_trial_state_values, t._trial_id,
+                               state=TrialState.RUNNING)
+            except UpdateFinishedTrialError:
+                continue
+            if won:
+                self.heartbeat(t._trial_id)
+                retrying(self.storage.set_trial_param, t._trial_id, "index",
+                         float(_index_of(t)), self.distribution)
+                return retrying(self.storage.get_trial, t._trial_id)
+        return None
+
+    def complete(self, trial: FrozenTrial, value: float, values: dict[str, Any],
+                 seconds: float) -> None:
+        """Tell a finished simulation: objective ``value`` plus all ``values`` and the cost."""
+        retrying(self.storage.set_trial_user_attr, trial._trial_id, "values", values)
+        retrying(self.storage.set_trial_user_attr, trial._trial_id, "seconds", float(seconds))
+        retrying(self.study.tell, trial.number, float(value), skip_if_finished=True)
+
+    def fail(self, trial: FrozenTrial, error: str, seconds: float = 0.0) -> None:
+        """Tell a failed simulation, keeping its reason in ``user_attrs["error"]``."""
+        retrying(self.storage.set_trial_user_attr, trial._trial_id, "error", str(error))
+        retrying(self.storage.set_trial_user_attr, trial._trial_id, "seconds", float(seconds))
+        retrying(self.study.tell, trial.number, state=TrialState.FAIL, skip_if_finished=True)
+
+    def release(self, trial: FrozenTrial, reason: str) -> None:
+        """Give a claimed trial back (worker stopping): fail it and enqueue a bounded retry."""
+        self.fail(trial, f"released: {reason}")
+        self._stale_callback()(self.study, retrying(self.storage.get_trial, trial._trial_id))
+
+    # --- heartbeats -----------------------------------------------------------------------
+    def _journal(self) -> _HeartbeatJournal | None:
+        return self.storage if isinstance(self.storage, _HeartbeatJournal) else None
+
+    def _stale_callback(self) -> Callable[[optuna.Study, FrozenTrial], None]:
+        jh = self._journal()
+        if jh is not None:
+            return jh.scout_callback
+        cb = self.storage.get_heartbeat_stale_trial_callback()  # type: ignore[attr-defined]
+        return cb or (lambda study, trial: None)
+
+    def set_heartbeat(self, interval: int, grace: int) -> None:
+        """Use ``interval`` s between beats and fail trials silent for ``grace`` s."""
+        if not 1 <= int(interval) < int(grace):
+            raise ValueError(f"heartbeat needs 1 <= interval < grace, got {interval}, {grace}")
+        jh = self._journal()
+        if jh is not None:
+            jh.scout_heartbeat_interval, jh.scout_grace_period = int(interval), int(grace)
+        else:
+            self.storage.heartbeat_interval = int(interval)  # type: ignore[attr-defined]
+            self.storage.grace_period = int(grace)  # type: ignore[attr-defined]
+
+    @property
+    def heartbeat_interval(self) -> int:
+        jh = self._journal()
+        if jh is not None:
+            return jh.scout_heartbeat_interval
+        return int(self.storage.get_heartbeat_interval() or 10)  # type: ignore[attr-defined]
+
+    def heartbeat(self, trial_id: int) -> None:
+        """Record that the worker simulating ``trial_id`` is alive."""
+        if self._journal() is not None:
+            retrying(self.storage.set_trial_system_attr, trial_id, HEARTBEAT_KEY, time.time())
+        else:
+            retrying(self.storage.record_heartbeat, trial_id)  # type: ignore[attr-defined]
+
+    def heartbeat_thread(self, trial_id: int) -> _Heartbeat:
+        return _Heartbeat(self, trial_id)
+
+    def reap_stale(self) -> int:
+        """Fail RUNNING trials whose worker stopped beating; re-enqueue them (bounded).
+
+        Returns the number of trials failed now.
+        """
+        jh = self._journal()
+        if jh is None:
+            before = len(self.trials((TrialState.FAIL,)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                retrying(fail_stale_trials, self.study)
+            return len(self.trials((TrialState.FAIL,))) - before
+        grace, callback = jh.scout_grace_period, jh.scout_callback
+        now, n = time.time(), 0
+        for t in self.trials((TrialState.RUNNING,)):
+            started = t.datetime_start.timestamp() if t.datetime_start else now
+            last = max(float(t.system_attrs.get(HEARTBEAT_KEY, 0.0)), started)
+            if now - last <= grace:
+                continue
+            try:
+                retrying(self.storage.set_trial_state_values, t._trial_id, state=TrialState.FAIL)
+            except UpdateFinishedTrialError:
+                continue
+            callback(self.study, retrying(self.storage.get_trial, t._trial_id))
+            n += 1
+        return n
+
+    # --- the per-candidate view -----------------------------------------------------------
+    def records(self) -> dict[int, Record]:
+        """Pool index → the candidate's current :class:`Record` (its latest trial)."""
+        by_index: dict[int, list[FrozenTrial]] = {}
+        for t in sorted(self.trials(), key=lambda t: t.number):
+            idx = _index_of(t)
+            if idx is not None:
+                by_index.setdefault(idx, []).append(t)
+        out = {}
+        for idx, ts in by_index.items():
+            t = ts[-1]
+            error = None
+            if t.state == TrialState.FAIL:
+                error = t.user_attrs.get("error", STALE_REASON)
+            value = float(t.value) if t.state == TrialState.COMPLETE and t.value is not None \
+                else math.nan
+            out[idx] = Record(index=idx, candidate_id=str(t.user_attrs.get("candidate_id", idx)),
+                              round=int(t.user_attrs.get("round", -1)), state=t.state.name,
+                              value=value, error=error, number=t.number, retries=len(ts) - 1,
+                              values=dict(t.user_attrs.get("values", {})),
+                              seconds=float(t.user_attrs.get("seconds", math.nan)))
+        return out
+
+
+class _Heartbeat:
+    """Context manager: a daemon thread beating for one trial every ``heartbeat_interval`` s."""
+
+    def __init__(self, ledger: Ledger, trial_id: int) -> None:
+        self._ledger, self._trial_id = ledger, trial_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._ledger.heartbeat_interval):
+            try:
+                self._ledger.heartbeat(self._trial_id)
+            except Exception:  # a missed beat is not fatal; the next one may succeed
+                pass
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
