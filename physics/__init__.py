@@ -14,9 +14,20 @@ from ._base import (
 )
 from ._device import resolve_device
 from ._hill import HillParams, fit_hill, hill
+from ._mwc import (
+    OPERATOR_ENERGIES,
+    mwc_ec50,
+    mwc_effective_hill,
+    mwc_fold_change,
+    mwc_leakiness,
+    mwc_saturation,
+)
+from ._sensor import AllostericSensor
 
 __all__ = [
+    "OPERATOR_ENERGIES",
     "SIMULATORS",
+    "AllostericSensor",
     "CandidateError",
     "HillParams",
     "SimulationError",
@@ -25,6 +36,11 @@ __all__ = [
     "fit_hill",
     "hill",
     "make_simulator",
+    "mwc_ec50",
+    "mwc_effective_hill",
+    "mwc_fold_change",
+    "mwc_leakiness",
+    "mwc_saturation",
     "register_simulator",
     "resolve_device",
 ]
