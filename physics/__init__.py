@@ -3,6 +3,7 @@
 Public names are re-exported here; modules starting with ``_`` are private.
 """
 
+from ._ase_sim import ASESimulator
 from ._base import (
     SIMULATORS,
     CandidateError,
@@ -13,7 +14,10 @@ from ._base import (
     register_simulator,
 )
 from ._device import resolve_device
+from ._dft import DFT
 from ._hill import HillParams, fit_hill, hill
+from ._lookup import LookupSimulator
+from ._molecules import read_structures, smiles_to_atoms, to_atoms, write_structures
 from ._mwc import (
     OPERATOR_ENERGIES,
     mwc_ec50,
@@ -23,13 +27,18 @@ from ._mwc import (
     mwc_saturation,
 )
 from ._sensor import AllostericSensor
+from ._xtb import XTB
 
 __all__ = [
+    "DFT",
     "OPERATOR_ENERGIES",
     "SIMULATORS",
+    "XTB",
+    "ASESimulator",
     "AllostericSensor",
     "CandidateError",
     "HillParams",
+    "LookupSimulator",
     "SimulationError",
     "SimulationResult",
     "Simulator",
@@ -41,6 +50,10 @@ __all__ = [
     "mwc_fold_change",
     "mwc_leakiness",
     "mwc_saturation",
+    "read_structures",
     "register_simulator",
     "resolve_device",
+    "smiles_to_atoms",
+    "to_atoms",
+    "write_structures",
 ]
