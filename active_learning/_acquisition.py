@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr  # Φ, the standard normal CDF
 
 if TYPE_CHECKING:  # acquisition sees only a Prediction; importing it for types only
     from surrogates import Prediction
@@ -77,6 +77,11 @@ def _mean_std(pred: Prediction) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
+def _normal_pdf(z: np.ndarray) -> np.ndarray:
+    """φ(z), the standard normal density."""
+    return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+
+
 def _need_best(name: str, best: float | None) -> float:
     if best is None:
         raise ValueError(f"acquisition {name!r} needs best (the best value observed so far)")
@@ -110,7 +115,7 @@ def ei(pred: Prediction, best: float | None = None, xi: float = 0.0) -> np.ndarr
     out = np.maximum(u, 0.0)
     pos = std > 0
     z = u[pos] / std[pos]
-    out[pos] = u[pos] * norm.cdf(z) + std[pos] * norm.pdf(z)
+    out[pos] = u[pos] * ndtr(z) + std[pos] * _normal_pdf(z)
     return out
 
 
@@ -122,7 +127,7 @@ def pi(pred: Prediction, best: float | None = None, xi: float = 0.0) -> np.ndarr
     u = mean - best - xi
     out = (u > 0).astype(float)
     pos = std > 0
-    out[pos] = norm.cdf(u[pos] / std[pos])
+    out[pos] = ndtr(u[pos] / std[pos])
     return out
 
 
