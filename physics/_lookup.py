@@ -88,8 +88,9 @@ class LookupSimulator(Simulator):
                     f"lookup table {str(self.path)!r}: unknown format; use .csv, .csv.gz "
                     "or .parquet"
                 )
-        except ImportError as exc:
-            raise SimulationError(f"cannot read {str(self.path)!r}: {exc}") from None
+        except ImportError as exc:  # Parquet needs pyarrow (in the dev extra) or fastparquet
+            raise SimulationError(
+                f"cannot read {str(self.path)!r}: {exc} (pip install pyarrow)") from None
         missing = [c for c in (self.key_column, *self.value_column) if c not in frame.columns]
         if missing:
             raise SimulationError(
