@@ -190,7 +190,8 @@ class SurrogateConfig:
 class CompressionConfig:
     """``[compression]``: distil the teacher ensemble into a pruned (optionally quantised)
     student that screens the whole pool; the top ``screen_fraction`` is re-ranked by the
-    teacher. ``student`` holds the student model's options (passed to ``surrogates.distill``)."""
+    teacher. ``student`` is empty (the default student for the teacher) or a table with a
+    surrogate ``kind`` and that model's options; :meth:`build_student` makes it."""
 
     enabled: bool = False
     student: Mapping[str, Any] = field(default_factory=_empty)
@@ -204,17 +205,45 @@ class CompressionConfig:
         check_keys(w, data, [f.name for f in fields(cls)])
         return cls(
             enabled=read_bool(w, data, "enabled", False),
-            student=freeze("compression.student", read_table(w, data, "student")),
+            student=_read_student(read_table(w, data, "student")),
             prune_amount=read_float(w, data, "prune_amount", 0.5, minimum=0.0, maximum=0.99),
             quantize=read_bool(w, data, "quantize", False),
             screen_fraction=read_float(w, data, "screen_fraction", 0.05, minimum=1e-9,
                                        maximum=1.0),
         )
 
+    def build_student(self, random_state: int = 0) -> Any:
+        """The unfitted student model, or ``None`` for the teacher's default student."""
+        if not self.student:
+            return None
+        import surrogates
+
+        options = {k: v for k, v in thaw(self.student).items() if k != "kind"}
+        cls = surrogates.SURROGATES[self.student["kind"]]
+        if "random_state" in _signature_keys(cls)[0]:
+            options.setdefault("random_state", random_state)
+        return cls(**options)
+
     def to_dict(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "student": thaw(self.student),
                 "prune_amount": self.prune_amount, "quantize": self.quantize,
                 "screen_fraction": self.screen_fraction}
+
+
+def _read_student(table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``[compression.student]``: empty, or ``kind`` (a surrogate kind) + its options."""
+    w = "compression.student"
+    if not table:
+        return _empty()
+    kind = read_str(w, table, "kind")
+    import surrogates
+
+    if kind not in surrogates.SURROGATES:
+        raise ValueError(f"{w}.kind = {kind!r} is not a known surrogate; choose one of: "
+                         f"{', '.join(sorted(surrogates.SURROGATES)) or '(none)'}")
+    _check_options(w, {k: v for k, v in table.items() if k != "kind"},
+                   surrogates.SURROGATES[kind])
+    return freeze(w, table)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def _base(tmp: Path) -> dict:
         "pool": {"kind": "molecules", "path": "lib.smi"},
         "simulator": {"kind": "_test_sim", "method": "GFN1-xTB"},
         "surrogate": {"kind": "_test_model", "ensemble": 3, "hidden": 16},
-        "compression": {"enabled": True, "student": {"hidden": 4}, "prune_amount": 0.3},
+        "compression": {"enabled": True, "student": {"kind": "_test_model", "hidden": 4},
+                        "prune_amount": 0.3},
         "acquisition": {"kind": "ucb", "beta": 1.0, "diversity": "cluster"},
     }
 
@@ -74,6 +75,8 @@ def test_from_dict_defaults_and_round_trip(tmp_path):
     assert cfg.surrogate.ensemble == 3 and dict(cfg.surrogate.options) == {"hidden": 16}
     assert cfg.acquisition.diversity_or_none == "cluster"
     assert cfg.artifacts_dir == tmp_path / "demo.artifacts"
+    student = cfg.compression.build_student(random_state=7)
+    assert isinstance(student, _Model) and (student.hidden, student.random_state) == (4, 7)
     assert CampaignConfig.from_dict(cfg.to_dict(), tmp_path) == cfg
     ens = cfg.surrogate.build(random_state=5)
     assert ens.n_members == 3 and ens.estimator.hidden == 16 and ens.random_state == 5
@@ -115,6 +118,9 @@ def test_storage_env_override_and_redaction(tmp_path, monkeypatch):
     ("simulator", {"methd": "x"}, r"simulator\.methd.*method"),
     ("surrogate", {"hiden": 3}, r"surrogate\.hiden.*hidden"),
     ("compression", {"prune": 0.1}, r"compression\.prune.*prune_amount"),
+    ("compression", {"student": {"hidden": 4}}, r"missing required key compression\.student\.kind"),
+    ("compression", {"student": {"kind": "_test_model", "hiden": 4}},
+     r"compression\.student\.hiden.*hidden"),
     ("acquisition", {"betta": 1}, r"acquisition\.betta.*beta"),
     ("simulator", {"kind": "nope"}, r"simulator\.kind = 'nope'.*_test_sim"),
     ("surrogate", {"kind": "nope"}, r"surrogate\.kind = 'nope'.*_test_model"),
