@@ -4,13 +4,19 @@ Public names are re-exported here; modules starting with ``_`` are private.
 """
 
 from ._base import SURROGATES, Surrogate, register_surrogate
+from ._baselines import CurveGP, CurveMLP, CurveRF
 from ._ensemble import Ensemble, calibration
+from ._hill_surrogate import HillSurrogate
 from ._io import load_model
 from ._prediction import Prediction
 
 __all__ = [
     "SURROGATES",
+    "CurveGP",
+    "CurveMLP",
+    "CurveRF",
     "Ensemble",
+    "HillSurrogate",
     "Prediction",
     "Surrogate",
     "calibration",
