@@ -93,6 +93,9 @@ class HillParams:
         flat: a constant explains the data as well (F-test, p ≥ 0.05).
         flat_pvalue: p-value of the F-test of the Hill curve against a constant.
         message: optimiser message or why the fit was flagged.
+        t_dof: degrees of freedom of the Student t quantile :meth:`interval` uses: N − 4 when
+            the standard errors were scaled by the residual variance (no ``sigma``), ``inf``
+            (the normal quantile) when ``sigma`` gave absolute errors.
     """
 
     rmin: float
@@ -113,6 +116,7 @@ class HillParams:
     flat: bool
     flat_pvalue: float
     message: str = ""
+    t_dof: float = math.inf
 
     @property
     def ec50(self) -> float:
@@ -147,9 +151,10 @@ class HillParams:
         """Wald confidence interval of ``name`` in {"rmin", "rmax", "K", "n"}.
 
         Symmetric for ``rmin``/``rmax``; symmetric in log space for ``K``/``n`` (the fitted
-        coordinates), so it never includes non-positive values.
+        coordinates), so it never includes non-positive values. The quantile is Student's t
+        with ``t_dof`` degrees of freedom.
         """
-        z = float(stats.norm.ppf(0.5 + level / 2.0))
+        z = float(stats.t.ppf(0.5 + level / 2.0, self.t_dof))
         if name in ("rmin", "rmax"):
             value, se = getattr(self, name), getattr(self, f"{name}_se")
             return value - z * se, value + z * se
@@ -199,8 +204,19 @@ def fit_hill(doses: Any, responses: Any, sigma: Any = None) -> HillParams:
     const = float(np.sum(r * w**2) / np.sum(w**2))
     rss0 = float(np.sum(((r - const) * w) ** 2))
 
+    logd = np.log(np.where(d > 0, d, 1.0))
+
+    def frac(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = math.exp(p[3]) * (logd - p[2])
+        return np.where(d > 0, special.expit(z), 0.0), z
+
     def residuals(p: np.ndarray) -> np.ndarray:
-        return (hill(d, p[0], p[1], math.exp(p[2]), math.exp(p[3])) - r) * w
+        return (p[0] + (p[1] - p[0]) * frac(p)[0] - r) * w
+
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        f, z = frac(p)
+        g = (p[1] - p[0]) * f * (1.0 - f)  # dR/dz
+        return np.stack([1.0 - f, f, -math.exp(p[3]) * g, z * g], axis=1) * w[:, None]
 
     if rss0 == 0.0:  # every response identical: the flat curve, nothing to fit
         mid = math.sqrt(d_lo * d_hi)
@@ -211,7 +227,7 @@ def fit_hill(doses: Any, responses: Any, sigma: Any = None) -> HillParams:
     best = None
     for p0 in _starts(d, r, bounds_lo, bounds_hi):
         try:
-            sol = optimize.least_squares(residuals, p0, bounds=(bounds_lo, bounds_hi),
+            sol = optimize.least_squares(residuals, p0, jac=jacobian, bounds=(bounds_lo, bounds_hi),
                                          method="trf", x_scale="jac", max_nfev=2000)
         except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - scipy edge cases
             continue
@@ -243,6 +259,7 @@ def fit_hill(doses: Any, responses: Any, sigma: Any = None) -> HillParams:
         r2=1.0 - rss1 / rss0, n_points=n_pts,
         censored_low=K < d_lo, censored_high=K > d_hi, failed=False,
         flat=flat, flat_pvalue=pval, message=str(best.message),
+        t_dof=math.inf if sigma is not None else float(dof),
     )
 
 
