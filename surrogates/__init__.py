@@ -6,6 +6,7 @@ Public names are re-exported here; modules starting with ``_`` are private.
 from ._base import SURROGATES, Surrogate, register_surrogate
 from ._baselines import CurveGP, CurveMLP, CurveRF
 from ._ensemble import Ensemble, calibration
+from ._gnn import EquivariantGNN
 from ._hill_surrogate import HillSurrogate
 from ._io import load_model
 from ._prediction import Prediction
@@ -16,6 +17,7 @@ __all__ = [
     "CurveMLP",
     "CurveRF",
     "Ensemble",
+    "EquivariantGNN",
     "HillSurrogate",
     "Prediction",
     "Surrogate",

@@ -1,0 +1,261 @@
+"""``EquivariantGNN``: the scikit-learn-style surrogate around :class:`GNNModule`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from ase import Atoms
+from sklearn.exceptions import NotFittedError
+
+from physics._device import resolve_device
+
+from .._base import Surrogate, register_surrogate
+from .._io import prefixed
+from .._prediction import Prediction
+from ._data import VECTOR_TARGETS, read_labels
+from ._graph import GraphData, batch_graphs, check_structures, to_graph_data
+from ._layers import hidden_irreps
+from ._model import GNNConfig, GNNModule, energy_and_forces, fit_reference
+from ._train import TrainSettings, plot_history, train
+
+__all__ = ["EquivariantGNN"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_PREDICT_CHUNK = 64
+
+
+@register_surrogate("gnn")
+class EquivariantGNN(Surrogate):
+    """E(3)-equivariant message-passing network for energies, forces and properties.
+
+    Args:
+        target: what ``predict`` returns: ``"energy"`` (eV, extensive, forces by autograd),
+            ``"dipole"`` ((n, 3) e·Å, equivariant vector head) or any scalar name (``"gap"``,
+            ``"energy_per_atom"``, a campaign objective …).
+        lmax: highest rotation order of features and spherical harmonics.
+        channels: multiplicity of every irrep (``channels x 0e + channels x 1o + …``).
+        n_layers: interaction layers.
+        cutoff: neighbour cutoff in Å (smooth polynomial envelope).
+        n_radial: Bessel radial basis functions.
+        extensive: sum (``True``) or average (``False``) the per-atom outputs of a scalar
+            head; ``None`` means extensive for ``"energy"`` only.
+        epochs, batch_size, lr, weight_decay: AdamW mini-batch training with a cosine
+            learning-rate schedule.
+        energy_weight, force_weight: loss weights (forces used when present for ``energy``).
+        ema_decay: decay of the exponential moving average of weights used for prediction.
+        patience: early stopping after this many epochs without validation improvement.
+        valid_fraction: held-out share of the structures for early stopping.
+        dtype: ``"float32"`` or ``"float64"``.
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+        random_state: seed of initial weights, shuffling and the validation split.
+
+    Learned attributes: ``module_`` (the network), ``config_``, ``elements_`` (atomic numbers
+    seen in training), ``reference_`` (per-element reference values, float64), ``history_``
+    (one dict per epoch; :meth:`plot_history` draws it).
+    """
+
+    input_kind = "atoms"
+
+    def __init__(self, target: str = "energy", lmax: int = 2, channels: int = 32,
+                 n_layers: int = 2, cutoff: float = 5.0, n_radial: int = 8,
+                 extensive: bool | None = None, epochs: int = 100, batch_size: int = 16,
+                 lr: float = 5e-3, weight_decay: float = 1e-6, energy_weight: float = 1.0,
+                 force_weight: float = 10.0, ema_decay: float = 0.99, patience: int = 20,
+                 valid_fraction: float = 0.1, dtype: str = "float32", device: str = "auto",
+                 random_state: int = 0) -> None:
+        self.target = target
+        self.lmax = lmax
+        self.channels = channels
+        self.n_layers = n_layers
+        self.cutoff = cutoff
+        self.n_radial = n_radial
+        self.extensive = extensive
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.energy_weight = energy_weight
+        self.force_weight = force_weight
+        self.ema_decay = ema_decay
+        self.patience = patience
+        self.valid_fraction = valid_fraction
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+
+    # --- fitting ---------------------------------------------------------------------------
+    def _check_params(self) -> torch.dtype:
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}")
+        if not (self.cutoff > 0 and self.n_radial >= 1 and self.n_layers >= 1):
+            raise ValueError("need cutoff > 0, n_radial >= 1 and n_layers >= 1")
+        if not 0.0 <= self.valid_fraction < 1.0:
+            raise ValueError(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
+        return _DTYPES[self.dtype]
+
+    @property
+    def _is_extensive(self) -> bool:
+        return self.target == "energy" if self.extensive is None else bool(self.extensive)
+
+    def fit(self, X: Sequence[Atoms], y: Any = None, **kwargs: Any) -> EquivariantGNN:
+        """Learn from structures ``X`` and labels ``y`` (alias ``targets``).
+
+        ``y``/``targets``: a dict of named arrays, a 1-D (or (n, 3) for dipole) array of the
+        configured target, or ``None`` to read each structure's attached results.
+        """
+        targets = kwargs.pop("targets", y)
+        if kwargs:
+            raise TypeError(f"fit() got unexpected arguments {sorted(kwargs)}")
+        dtype = self._check_params()
+        structures = check_structures(X)
+        vector = self.target in VECTOR_TARGETS
+        labels = read_labels(structures, targets, self.target,
+                             want_forces=self.target == "energy")
+        graphs = [to_graph_data(a, self.cutoff, k) for k, a in enumerate(structures)]
+        elements = sorted({int(z) for g in graphs for z in g.numbers})
+        counts = self._counts(graphs, elements)
+        extensive = self._is_extensive and not vector
+        if vector:
+            reference = np.zeros(len(elements))
+            residual = labels.y
+            scale = float(np.sqrt(np.mean(labels.y**2)))
+        else:
+            reference = fit_reference(counts, labels.y, extensive)
+            residual = labels.y - self._reference_part(counts, reference, extensive)
+            n_mean = float(counts.sum(axis=1).mean())
+            scale = float(np.std(residual)) / (np.sqrt(n_mean) if extensive else 1.0)
+            if labels.forces is not None and self.force_weight > 0:
+                scale = float(np.sqrt(np.mean(np.concatenate(labels.forces) ** 2)))
+        if not np.isfinite(scale) or scale < 1e-6:
+            scale = 1.0
+        n_edges = sum(len(g.src) for g in graphs)
+        config = GNNConfig(
+            n_species=len(elements),
+            hidden_irreps=[hidden_irreps(int(self.channels), int(self.lmax))] * int(self.n_layers),
+            embed_channels=int(self.channels), lmax=int(self.lmax), cutoff=float(self.cutoff),
+            n_radial=int(self.n_radial),
+            avg_num_neighbors=max(1.0, n_edges / float(counts.sum())),
+            vector=vector, extensive=extensive, scale=scale,
+        )
+        device = resolve_device(self.device)
+        settings = TrainSettings(
+            epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
+            weight_decay=float(self.weight_decay), energy_weight=float(self.energy_weight),
+            force_weight=float(self.force_weight), ema_decay=float(self.ema_decay),
+            patience=int(self.patience), valid_fraction=float(self.valid_fraction),
+            seed=int(self.random_state),
+        )
+        species_index = {z: k for k, z in enumerate(elements)}
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.random_state))
+            module = GNNModule(config).to(device=device, dtype=dtype)
+            state, history = train(module, graphs, residual, labels.forces, species_index,
+                                   settings, device)
+        module.load_state_dict(state)
+        self.module_ = module.eval()
+        self.config_ = config
+        self.elements_ = elements
+        self.reference_ = reference
+        self.history_ = history
+        return self
+
+    @staticmethod
+    def _counts(graphs: Sequence[GraphData], elements: Sequence[int]) -> np.ndarray:
+        """(n_structures, n_elements) atom counts (elements not in the list are ignored)."""
+        return np.array([[np.sum(g.numbers == z) for z in elements] for g in graphs], dtype=float)
+
+    @staticmethod
+    def _reference_part(counts: np.ndarray, reference: np.ndarray, extensive: bool) -> np.ndarray:
+        part = counts @ reference
+        return part if extensive else part / counts.sum(axis=1)
+
+    # --- prediction ------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "module_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call "
+                                 "fit(structures, targets) first")
+
+    def _graphs(self, X: Sequence[Atoms]) -> list[GraphData]:
+        self._check_fitted()
+        structures = check_structures(X)
+        return [to_graph_data(a, self.config_.cutoff, k) for k, a in enumerate(structures)]
+
+    def _run(self, graphs: list[GraphData], forces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Outputs (n,) or (n, 3) in float64 (reference added) and, if asked, forces."""
+        param = next(self.module_.parameters())
+        index = {z: k for k, z in enumerate(self.elements_)}
+        outs, force_list = [], []
+        for start in range(0, len(graphs), _PREDICT_CHUNK):
+            part = graphs[start:start + _PREDICT_CHUNK]
+            g = batch_graphs(part, index, param.dtype, param.device, first_index=start)
+            if forces:
+                out, f = energy_and_forces(self.module_, g)
+                splits = torch.split(f.detach(), g.n_atoms.tolist())
+                force_list.extend(s.to("cpu", torch.float64).numpy() for s in splits)
+            else:
+                with torch.no_grad():
+                    out = self.module_(g)
+            outs.append(out.detach().to("cpu", torch.float64).numpy())
+        mean = np.concatenate(outs)
+        if not self.config_.vector:
+            counts = self._counts(graphs, self.elements_)
+            mean = mean + self._reference_part(counts, self.reference_, self.config_.extensive)
+        return mean, force_list
+
+    def predict(self, X: Sequence[Atoms]) -> Prediction:
+        """The configured target per structure: (n,) or (n, 3) for the dipole."""
+        return Prediction(self._run(self._graphs(X), forces=False)[0])
+
+    def predict_forces(self, X: Sequence[Atoms]) -> list[np.ndarray]:
+        """Forces −∂E/∂x per structure, each (n_atoms, 3) in eV/Å (target ``"energy"``)."""
+        return self.predict_energy_forces(X)[1]
+
+    def predict_energy_forces(self, X: Sequence[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Energies (n,) eV and forces (list of (n_atoms, 3) eV/Å) in one pass."""
+        self._check_fitted()
+        if self.target != "energy":
+            raise ValueError(f"forces need target='energy'; this model predicts {self.target!r}")
+        return self._run(self._graphs(X), forces=True)
+
+    def calculator(self) -> Any:
+        """An ASE calculator giving ``energy`` (eV) and ``forces`` (eV/Å) from this model."""
+        from ._calculator import GNNCalculator
+
+        self._check_fitted()
+        if self.target != "energy":
+            raise ValueError(f"a calculator needs target='energy', not {self.target!r}")
+        return GNNCalculator(self)
+
+    def plot_history(self, path: str) -> Any:
+        """Write the training curve as a PNG; returns its path."""
+        self._check_fitted()
+        return plot_history(self.history_, path)
+
+    # --- persistence -----------------------------------------------------------------------
+    def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        self._check_fitted()
+        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        tensors["reference"] = torch.as_tensor(self.reference_, dtype=torch.float64)
+        meta = {"params": self.get_params(), "config": self.config_.to_json(),
+                "elements": list(self.elements_), "history": self.history_}
+        return meta, tensors
+
+    @classmethod
+    def _from_state(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> EquivariantGNN:
+        obj = cls(**meta["params"])
+        config = GNNConfig(**meta["config"])
+        try:
+            device = resolve_device(obj.device)
+        except ValueError:  # saved on a GPU machine, loaded on one without
+            device = torch.device("cpu")
+        module = GNNModule(config).to(device=device, dtype=_DTYPES[obj.dtype])
+        module.load_state_dict(prefixed(tensors, "module."))
+        obj.module_ = module.eval()
+        obj.config_ = config
+        obj.elements_ = [int(z) for z in meta["elements"]]
+        obj.reference_ = tensors["reference"].numpy().astype(float)
+        obj.history_ = list(meta.get("history", []))
+        return obj
