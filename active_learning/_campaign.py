@@ -173,7 +173,8 @@ class Campaign:
                 if final == len(plan.batch):
                     return records
                 if not any(p.is_alive() for p in self._procs):
-                    self._in_process(session).run(drain=True)
+                    if self._in_process(session).run(drain=True).told:
+                        continue  # progress made: look again at once
                 ledger.reap_stale()
                 time.sleep(self.poll)
         finally:

@@ -88,17 +88,24 @@ def observed(records: dict[int, Record]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit_teacher(teacher: Any, cls: type, X: Any, idx: np.ndarray,
-                 records: dict[int, Record], y: np.ndarray) -> Any:
+                 records: dict[int, Record], y: np.ndarray, cfg: Any) -> Any:
     """Fit on objective values, or on measured curves for a curve model (``fit(X, responses,
-    doses)``, e.g. the Hill surrogate), reading ``response`` and ``doses`` from the values."""
+    doses)``, e.g. the Hill surrogate): ``response`` from the values, ``doses`` from the
+    values or else the simulator's dose grid (µM)."""
     if "doses" not in inspect.signature(cls.fit).parameters:
         return teacher.fit(X, y)
     vals = [records[int(i)].values for i in idx]
-    if not all("response" in v and "doses" in v for v in vals):
-        raise ValueError(f"surrogate {cls.__name__} learns curves: the simulator must return "
-                         f"'response' and 'doses' values")
+    if not all("response" in v for v in vals):
+        raise ValueError(f"surrogate {cls.__name__} learns dose-response curves: the simulator "
+                         f"must return a 'response' value")
+    doses = vals[0].get("doses")
+    if doses is None:
+        doses = getattr(cfg.simulator.build(), "doses", None)
+    if doses is None:
+        raise ValueError(f"surrogate {cls.__name__} needs the dose grid: the simulator has no "
+                         f"'doses'")
     responses = np.array([np.asarray(v["response"], dtype=float) for v in vals])
-    return teacher.fit(X, responses, doses=np.asarray(vals[0]["doses"], dtype=float))
+    return teacher.fit(X, responses, doses=np.asarray(doses, dtype=float))
 
 
 def _shortlist(keep: tuple[np.ndarray, np.ndarray], idx: np.ndarray, score: np.ndarray,
@@ -133,7 +140,7 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
         raise ValueError(f"round {round_}: only {idx.size} completed simulations to train on; "
                          f"the initial design failed (see `scout status`)")
     teacher = cfg.surrogate.build(random_state=camp.seed * 1000 + round_)
-    teacher = _fit_teacher(teacher, cls, pool.get(idx, form), idx, records, y)
+    teacher = _fit_teacher(teacher, cls, pool.get(idx, form), idx, records, y, cfg)
     times["train"] = time.perf_counter() - t0
 
     screener = None
