@@ -22,7 +22,6 @@ c.base_dir) == c``.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -130,22 +129,17 @@ class CampaignSection:
 
 
 def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
-    """Default SQLite file next to the config; a relative SQLite path is taken from there."""
+    """Default SQLite file next to the config; a relative SQLite or journal file path is taken
+    from the config's folder too."""
     if not url:
         return f"sqlite:///{base_dir / f'{name}.db'}"
     if "\x00" in url or "\n" in url:
         raise ValueError("campaign.storage must be one line (an Optuna storage URL)")
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix):].startswith("/") \
-            and url[len(prefix):] not in ("", ":memory:"):
-        return prefix + str(base_dir / url[len(prefix):])
+    for prefix in ("sqlite:///", "journal:///"):
+        rest = url[len(prefix):]
+        if url.startswith(prefix) and rest and not rest.startswith("/") and rest != ":memory:":
+            return prefix + str(base_dir / rest)
     return url
-
-
-def redact_url(url: str) -> str:
-    """``scheme://user:secret@host/db`` -> ``scheme://user:***@host/db`` (also ``?password=``)."""
-    url = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
-    return re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&;]*", r"\1***", url)
 
 
 _SECTIONS = ("campaign", "pool", "simulator", "surrogate", "compression", "acquisition",
@@ -221,7 +215,9 @@ class CampaignConfig:
 
     @property
     def redacted_storage(self) -> str:
-        """The storage URL with any password or token replaced by ``***``; safe to print."""
+        """The storage URL with any password replaced by ``***``; safe to print."""
+        from ._ledger import redact_url  # one implementation (SQLAlchemy's URL parser)
+
         return redact_url(self.campaign.storage)
 
     @property
