@@ -5,7 +5,9 @@ Public names are re-exported here; modules starting with ``_`` are private.
 
 from ._base import SURROGATES, Surrogate, register_surrogate
 from ._baselines import CurveGP, CurveMLP, CurveRF
+from ._compress import Screener, distill, prune, quantize
 from ._ensemble import Ensemble, calibration
+from ._fingerprint import FingerprintSurrogate, MLPSurrogate
 from ._gnn import EquivariantGNN
 from ._hill_surrogate import HillSurrogate
 from ._io import load_model
@@ -18,10 +20,16 @@ __all__ = [
     "CurveRF",
     "Ensemble",
     "EquivariantGNN",
+    "FingerprintSurrogate",
     "HillSurrogate",
+    "MLPSurrogate",
     "Prediction",
+    "Screener",
     "Surrogate",
     "calibration",
+    "distill",
     "load_model",
+    "prune",
+    "quantize",
     "register_surrogate",
 ]

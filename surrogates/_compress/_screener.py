@@ -1,0 +1,269 @@
+"""``Screener``: a compressed surrogate in one file that ranks a huge pool fast.
+
+The file (``surrogates._io`` format: safetensors + JSON header, loaded without executing code)
+holds the student's config and weights, the identity of the teacher it was distilled from
+(class, parameters, SHA-256 of its weights), its measured accuracy against the teacher on
+held-out candidates (MAE, Spearman ρ, top-k recall) and its throughput (candidates/s, with and
+without featurisation). ``score`` streams any iterable of candidates chunk by chunk (bounded
+memory) with a progress bar; MLP bodies run through a frozen TorchScript trace on CPU when that
+is faster, falling back to eager PyTorch otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from physics import resolve_device
+
+from .._io import MODELS, load_model, prefixed, register_model, write_model_file
+from .._mlp import MLP
+from .._prediction import Prediction
+from .._qstate import is_quantized
+from ._metrics import accuracy, count_parameters, estimate_flops, throughput
+
+__all__ = ["Screener", "chunks", "take"]
+
+
+def take(X: Any, idx: np.ndarray) -> Any:
+    """Items ``idx`` of a candidate list or array, in that order."""
+    if isinstance(X, np.ndarray):
+        return X[idx]
+    return [X[int(i)] for i in idx]
+
+
+def chunks(X: Iterable[Any], size: int) -> Iterator[Any]:
+    """Consecutive chunks of ``size`` items (array slices for arrays, lists otherwise)."""
+    if isinstance(X, np.ndarray):
+        for s in range(0, len(X), size):
+            yield X[s:s + size]
+        return
+    it = iter(X)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def _accelerate(net: torch.nn.Module, example: torch.Tensor) -> torch.nn.Module:
+    """A frozen TorchScript trace of ``net`` if it agrees with eager and is faster, else ``net``."""
+    try:
+        with torch.inference_mode():
+            traced = torch.jit.optimize_for_inference(
+                torch.jit.freeze(torch.jit.trace(net.eval(), example)))
+            ref, out = net(example), traced(example)
+            if not torch.allclose(ref, out, rtol=1e-4, atol=1e-5):
+                return net
+            t = {}
+            for name, m in (("eager", net), ("script", traced)):
+                m(example)
+                t0 = time.perf_counter()
+                for _ in range(3):
+                    m(example)
+                t[name] = time.perf_counter() - t0
+        return traced if t["script"] < t["eager"] else net
+    except Exception as exc:  # any tracing failure: eager PyTorch still works
+        warnings.warn(f"TorchScript unavailable for this screener ({exc}); using eager mode",
+                      stacklevel=2)
+        return net
+
+
+@register_model
+class Screener:
+    """A compressed model plus where it came from and how good and fast it is.
+
+    Args:
+        model: a fitted student (any saveable surrogate; MLP bodies get the fast path).
+        teacher: ``{"class", "params", "sha256"[, "file_sha256"]}`` of the teacher.
+        metrics: accuracy against the teacher on held-out candidates.
+        throughput: ``{"candidates_per_s", "candidates_per_s_features", ...}``.
+        maximize: whether larger scores are better (for top-k metrics and ranking).
+        config: how it was made (prune amount, quantised, student params, ...).
+    """
+
+    def __init__(self, model: Any, *, teacher: dict[str, Any] | None = None,
+                 metrics: dict[str, Any] | None = None,
+                 throughput: dict[str, Any] | None = None, maximize: bool = True,
+                 config: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.teacher = dict(teacher or {})
+        self.metrics = dict(metrics or {})
+        self.throughput = dict(throughput or {})
+        self.maximize = bool(maximize)
+        self.config = dict(config or {})
+        self._scorer: Any = None
+
+    @property
+    def input_kind(self) -> str:
+        """What candidates :meth:`score` reads (the student's ``input_kind``)."""
+        return str(self.model.input_kind)
+
+    # --- scoring ---------------------------------------------------------------------------
+    def featurize(self, candidates: Any, offset: int = 0) -> Any:
+        """Features of ``candidates`` (the candidates themselves for models without features)."""
+        if hasattr(self.model, "featurize"):
+            return self.model.featurize(candidates, offset=offset)
+        return candidates
+
+    def _fast(self, example: np.ndarray) -> Any:
+        if self._scorer is None:
+            self._scorer = self.model
+            net = getattr(self.model, "net_", None)
+            on_cpu = is_quantized(net) if net is not None else False
+            on_cpu = on_cpu or resolve_device(getattr(self.model, "device", "cpu")).type == "cpu"
+            if isinstance(net, MLP) and hasattr(self.model, "with_net") and on_cpu:
+                x = torch.from_numpy(self.model._prep(np.asarray(example[:256], np.float32)))
+                fast = _accelerate(net.cpu(), x)
+                if fast is not net:
+                    self._scorer = self.model.with_net(fast)
+                    self._scorer.device = "cpu"
+        return self._scorer
+
+    def score_features(self, F: Any) -> Prediction:
+        """Scores of already featurised candidates (``(n, d)`` for MLP students)."""
+        if not hasattr(self.model, "predict_features"):
+            return self.model.predict(F)
+        F = np.asarray(F, dtype=np.float32)
+        return self._fast(F).predict_features(F)
+
+    def score(self, candidates: Iterable[Any], batch_size: int = 4096,
+              progress: bool = True) -> Prediction:
+        """Score a (possibly huge, possibly streamed) pool, ``batch_size`` at a time.
+
+        Returns the student's ``Prediction`` (mean, and std when distilled with
+        ``match_std``), one row per candidate in order. Bad candidates raise ``ValueError``
+        naming their index in the pool.
+        """
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        total = len(candidates) if hasattr(candidates, "__len__") else None
+        parts, done = [], 0
+        with tqdm(total=total, desc="screening", unit="cand", disable=not progress,
+                  leave=False) as bar:
+            for chunk in chunks(candidates, int(batch_size)):
+                parts.append(self.score_features(self.featurize(chunk, offset=done)))
+                done += len(chunk)
+                bar.update(len(chunk))
+        if not parts:
+            raise ValueError("score() got no candidates")
+        return Prediction.concatenate(parts)
+
+    def rank(self, candidates: Any, top: int | None = None, batch_size: int = 4096) -> np.ndarray:
+        """Indices of the candidates, best first (``top`` of them when given)."""
+        mean = self.score(candidates, batch_size=batch_size, progress=False).mean
+        order = np.argsort(-mean if self.maximize else mean, kind="stable")
+        return order if top is None else order[: int(top)]
+
+    # --- measurement -----------------------------------------------------------------------
+    def evaluate(self, candidates: Any, reference: Any, frac: float = 0.01,
+                 k_min: int = 1) -> dict[str, float]:
+        """Accuracy against ``reference`` values (the teacher's means, or the truth)."""
+        mean = self.score(candidates, progress=False).mean
+        return accuracy(mean, np.asarray(reference, float), frac=frac, maximize=self.maximize,
+                        k_min=k_min)
+
+    def measure(self, candidates: Any, batch_size: int = 4096) -> dict[str, float]:
+        """Throughput (candidates/s) with and without featurisation, size and FLOPs."""
+        n = len(candidates)
+        F = self.featurize(candidates)
+        out = {
+            "candidates_per_s": throughput(
+                lambda: self.score(candidates, batch_size=batch_size, progress=False), n),
+            "candidates_per_s_features": throughput(lambda: self.score_features(F), n),
+            "parameters": count_parameters(self.model),
+            "flops_per_candidate": estimate_flops(self.model, candidates[: min(n, 8)]),
+            "measured_on": n,
+        }
+        self.throughput.update(out)
+        return out
+
+    def summary(self) -> str:
+        """One line: teacher, accuracy and speed."""
+        m, t = self.metrics, self.throughput
+        return (f"Screener({type(self.model).__name__} from {self.teacher.get('class', '?')}: "
+                f"spearman={m.get('spearman', float('nan')):.3f}, "
+                f"top-k recall={m.get('top_k_recall', float('nan')):.2f}, "
+                f"{t.get('candidates_per_s', float('nan')):.0f} cand/s)")
+
+    __repr__ = summary
+
+    # --- persistence -----------------------------------------------------------------------
+    def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        mmeta, mtensors = self.model._to_state()
+        meta = {"model": {"class": type(self.model).__name__, **mmeta},
+                "teacher": self.teacher, "metrics": self.metrics,
+                "throughput": self.throughput, "maximize": self.maximize, "config": self.config}
+        return meta, {f"model.{k}": v for k, v in mtensors.items()}
+
+    @classmethod
+    def _from_state(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Screener:
+        mmeta = meta["model"]
+        mcls = MODELS.get(mmeta.get("class", ""))
+        if mcls is None or mcls is cls:
+            raise ValueError(f"screener student class {mmeta.get('class')!r} is not a known "
+                             f"model; refusing to load it")
+        model = mcls._from_state(mmeta, prefixed(tensors, "model."))
+        return cls(model, teacher=meta.get("teacher"), metrics=meta.get("metrics"),
+                   throughput=meta.get("throughput"), maximize=bool(meta.get("maximize", True)),
+                   config=meta.get("config"))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the screener to one file (no pickle)."""
+        meta, tensors = self._to_state()
+        return write_model_file(path, {"class": "Screener", **meta}, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Screener:
+        """Load a screener file; never executes code from it (pickles are refused)."""
+        obj = load_model(path)
+        if not isinstance(obj, cls):
+            raise ValueError(f"{str(path)!r} holds a {type(obj).__name__}, not a Screener")
+        return obj
+
+    # --- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_teacher(cls, teacher: Any, X_unlabelled: Any, *, student: Any = None,
+                     X_student: Any = None, X_labelled: Any = None, y: Any = None,
+                     X_student_labelled: Any = None, label_weight: float = 0.5,
+                     match_std: bool = True, prune_amount: float = 0.0,
+                     prune_method: str = "l1", quantize: bool = False, holdout: float = 0.2,
+                     maximize: bool = True, frac: float = 0.01,
+                     teacher_prediction: Prediction | None = None,
+                     teacher_path: str | os.PathLike | None = None,
+                     random_state: int = 0) -> Screener:
+        """Distil ``teacher`` into a student on the pool, then prune/quantise and measure it.
+
+        Args:
+            teacher: fitted surrogate or Ensemble (its ``predict`` is the distillation target).
+            X_unlabelled: the pool in the teacher's input form; a random ``holdout`` share is
+                kept out of training to measure accuracy against the teacher.
+            student: unfitted student; default: :class:`FingerprintSurrogate` ``(256, 128)``
+                for molecule teachers, a half-width :class:`HillSurrogate` for Hill teachers,
+                an :class:`MLPSurrogate` ``(64, 32)`` for vector teachers.
+            X_student, X_labelled, y, X_student_labelled, label_weight, match_std: passed
+                to :func:`distill` (``match_std`` needs an Ensemble teacher).
+            prune_amount, prune_method: structured pruning (0 = none) with distillation
+                fine-tuning from the unpruned student.
+            quantize: dynamic int8 (kept only if accurate and faster, see :func:`quantize`).
+            maximize: larger is better (top-k metrics and ranking).
+            frac: top fraction for the recall metric (top-1 % by default, at least 1).
+            teacher_prediction: the teacher's prediction on ``X_unlabelled`` if known.
+            teacher_path: the teacher's file, hashed into the screener's teacher identity.
+            random_state: seeds the hold-out split and the student.
+        """
+        from ._build import build_screener
+
+        return build_screener(
+            cls, teacher, X_unlabelled, student=student, X_student=X_student,
+            X_labelled=X_labelled, y=y, X_student_labelled=X_student_labelled,
+            label_weight=label_weight, match_std=match_std, prune_amount=prune_amount,
+            prune_method=prune_method, quantize=quantize, holdout=holdout, maximize=maximize,
+            frac=frac, teacher_prediction=teacher_prediction, teacher_path=teacher_path,
+            random_state=random_state)
