@@ -165,6 +165,7 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         from sqlalchemy import event
 
         event.listen(storage.engine, "connect", _sqlite_pragmas)
+        event.listen(storage.engine, "begin", _sqlite_begin)
         storage.engine.dispose()  # later connections get the pragmas
     return storage
 
@@ -187,6 +188,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Per connection: in WAL mode ``synchronous=NORMAL`` survives a killed process (it only
     risks the last commits on power loss) and saves an fsync per commit."""
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    # Python's sqlite3 opens a transaction only before a write, so a SELECT … FOR UPDATE
+    # followed by an UPDATE is *not* atomic: two workers could both see a trial WAITING and
+    # both claim it. Take the transactions over (below) so each one is one atomic unit.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Every transaction starts with ``BEGIN IMMEDIATE`` (the write lock, waiting up to the
+    busy timeout): the read-check-write of :meth:`Ledger.pop` is serialised across processes."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass(frozen=True)
