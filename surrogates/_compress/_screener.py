@@ -55,7 +55,8 @@ def chunks(X: Iterable[Any], size: int) -> Iterator[Any]:
 def _accelerate(net: torch.nn.Module, example: torch.Tensor) -> torch.nn.Module:
     """A frozen TorchScript trace of ``net`` if it agrees with eager and is faster, else ``net``."""
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # jit is deprecated, still works
             traced = torch.jit.optimize_for_inference(
                 torch.jit.freeze(torch.jit.trace(net.eval(), example)))
             ref, out = net(example), traced(example)
