@@ -22,12 +22,27 @@ from ._pool_designs import DesignPool
 from ._pool_molecules import MoleculePool
 from ._pool_sequences import SequencePool
 
+#: names imported on first use, so ``import active_learning`` (and ``scout --help``) stays free
+#: of torch; ``from active_learning import Campaign`` works as usual
+_LAZY = {"Campaign": "._campaign", "PoolSampler": "._sampler", "run_worker": "._worker"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__: list[str] = [
     "ACQUISITIONS",
+    "Campaign",
     "CampaignConfig",
     "DesignPool",
     "MoleculePool",
     "Pool",
+    "PoolSampler",
     "SequencePool",
     "acquisition_scores",
     "ei",
@@ -35,6 +50,7 @@ __all__: list[str] = [
     "initial_design",
     "pi",
     "register_acquisition",
+    "run_worker",
     "select_batch",
     "thompson",
     "to_maximization",
