@@ -32,7 +32,7 @@ def screener(tmp_path_factory):
     teacher = Ensemble(_fp(), n_members=2).fit(POOL[::2], y[::2])
     path = teacher.save(tmp_path_factory.mktemp("t") / "teacher.safetensors")
     return Screener.from_teacher(teacher, POOL, student=_fp(hidden=(16,)), prune_amount=0.5,
-                                 quantize=True, teacher_path=path, random_state=0), teacher
+                                 teacher_path=path, random_state=0), teacher
 
 
 def test_screener_reports_teacher_accuracy_and_speed(screener):
