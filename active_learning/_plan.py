@@ -119,6 +119,32 @@ def _shortlist(keep: tuple[np.ndarray, np.ndarray], idx: np.ndarray, score: np.n
     return all_idx, all_sc
 
 
+def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Generator,
+              seed: int) -> Any:
+    """Distil the teacher into the screener on a sample (≤ 4096) of the preparable pool.
+
+    The student is ``[compression.student]`` (``kind`` + options) or the library default (a
+    fingerprint MLP reading SMILES for molecule teachers, else the teacher's own input form).
+    """
+    import surrogates
+
+    comp = cfg.compression
+    opts = dict(comp.student)
+    student, s_form = None, ("smiles" if form in ("atoms", "smiles") else form)
+    if "kind" in opts:
+        kind = opts.pop("kind")
+        if kind not in surrogates.SURROGATES:
+            raise ValueError(f"compression.student.kind = {kind!r} is not a known surrogate")
+        student = surrogates.SURROGATES[kind](**opts).set_params(random_state=seed)
+        s_form = student.input_kind
+    ok = np.setdiff1d(np.arange(len(pool)), pool.failed_indices())
+    sample = np.sort(rng.choice(ok, min(ok.size, 4096), replace=False))
+    return surrogates.Screener.from_teacher(
+        teacher, pool.get(sample, form), student=student, X_student=pool.get(sample, s_form),
+        prune_amount=comp.prune_amount, quantize=comp.quantize,
+        maximize=cfg.campaign.direction == "maximize", random_state=seed)
+
+
 def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
                artifacts: Path | None = None) -> RoundPlan:
     """Train on every completed trial, screen the untried pool, pick ``k`` by acquisition."""
@@ -146,13 +172,7 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
     screener = None
     t0 = time.perf_counter()
     if cfg.compression.enabled:
-        n_sample = min(len(pool), 4096)
-        sample = np.sort(rng.choice(len(pool), n_sample, replace=False))
-        comp = cfg.compression
-        screener = surrogates.Screener.from_teacher(
-            teacher, pool.get(sample, form), student=dict(comp.student) or None,
-            prune_amount=comp.prune_amount, quantize=comp.quantize,
-            random_state=camp.seed * 1000 + round_)
+        screener = _compress(cfg, teacher, pool, form, rng, camp.seed * 1000 + round_)
     times["compress"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -162,13 +182,13 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
     if screener is not None:
         m = max(math.ceil(cfg.compression.screen_fraction * len(pool)), 4 * k)
         keep = (np.empty(0, int), np.empty(0, float))
-        for cidx, X in pool.iter_chunks(CHUNK, form):
+        for cidx, X in pool.iter_chunks(CHUNK, screener.input_kind):
             cidx = np.asarray(cidx, dtype=int)
             mask = ~np.isin(cidx, taken)
             if not mask.any():
                 continue
             sel = [X[j] for j in np.flatnonzero(mask)] if isinstance(X, list) else X[mask]
-            score = to_maximization_values(screener.score(sel).mean, *goal)
+            score = to_maximization_values(screener.score(sel, progress=False).mean, *goal)
             keep = _shortlist(keep, cidx[mask], score, m)
         cand = np.sort(keep[0])
         pred = teacher.predict(pool.get(cand, form))

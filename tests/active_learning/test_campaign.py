@@ -144,3 +144,14 @@ def test_killed_campaign_resumes_to_the_same_ledger(tmp_path, kill_at):
     assert len(ids) == len(set(ids)) == 24
     assert all(not math.isnan(v) for v in
                (r.value for r in open_session(cfg, load_pool=False).ledger.records().values()))
+
+
+@pytest.mark.slow
+def test_compression_screens_the_pool_with_a_saved_screener(tmp_path):
+    cfg = _fakes.write_config(tmp_path, budget=20, batch_size=5, initial=10)
+    cfg.write_text(cfg.read_text() + "\n[compression]\nenabled = true\nscreen_fraction = 0.2\n")
+    summary = Campaign.from_toml(cfg, progress=False).run()
+    assert summary["evaluations"] == 20
+    assert summary["round_log"][1]["times"]["compress"] > 0
+    folder = tmp_path / "synthetic.artifacts" / "round_001"
+    assert (folder / "screener.safetensors").is_file() and (folder / "teacher.safetensors").is_file()
