@@ -15,15 +15,19 @@ Head. The four numbers become Hill parameters that respect the physics by constr
 
     ln K   = clamp(z₀; ln K_lo, ln K_hi)                     # K inside [K_lo, K_hi] µM
     ln n   = clamp(z₁; ln n_lo, ln n_hi)                     # n inside [n_lo, n_hi]
-    rmin   = c + s · z₂                                      # response at D = 0
-    rmax   = rmin ± s · exp(clamp(z₃; −12, 4))               # + increasing, − decreasing
+    u_min  = z₂,   u_max = u_min ± exp(clamp(z₃; −12, 4))    # + increasing, − decreasing
+                   u_max = u_min ± softplus_β(z₃)            # the same, positive responses
+                   u_max = u_min + z₃                        # direction learned per variant
+    rmin   = g⁻¹(c + s · u_min),   rmax = g⁻¹(c + s · u_max)
 
 with the smooth clamp clamp(z; lo, hi) = lo + softplus_β(z − lo) − softplus_β(z − hi), β = 5,
 which is the identity well inside the bounds. So mutational effects add in ln K, ln n, rmin and
 ln(rmax − rmin) — the free-energy-like coordinates in which they are additive in practice — and
 every predicted curve R(D) = rmin + (rmax − rmin)·Dⁿ/(Kⁿ + Dⁿ) is monotone, starts at
-R(0) = rmin and saturates at R(∞) = rmax. ``c`` and ``s`` are the centre and scale of the
-training responses, so ``z`` lives on unit scale.
+R(0) = rmin and saturates at R(∞) = rmax. ``g`` is the identity, or ``ln`` for positive responses
+(``positive=True``: fold-changes, fluorescence; then rmin, rmax > 0, effects add in ln rmin and
+ln(rmax/rmin) — for an MWC sensor ln leakiness is nearly linear in the operator energy). ``c``
+and ``s`` are the centre and scale of g(training responses), so ``z`` lives on unit scale.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -63,16 +68,20 @@ class HillNet(nn.Module):
         grid: training doses (m,) µM; ``forward`` returns curves on it (for training loops).
         k_bounds, n_bounds: ``(lo, hi)`` of K (µM) and of the Hill coefficient.
         center, scale: centre and scale of the responses (response units).
-        increasing: ``rmax ≥ rmin`` when True, ``rmax ≤ rmin`` when False.
+        increasing: ``rmax ≥ rmin`` when True, ``rmax ≤ rmin`` when False, either (learned
+            per variant; each curve still monotone) when None.
+        positive: responses are positive; rmin and rmax are modelled in log space.
         init: starting ``(rmin, rmax, K, n)`` of the additive bias (the population curve).
     """
 
     def __init__(self, d_in: int, hidden: Sequence[int], grid: torch.Tensor,
                  k_bounds: tuple[float, float], n_bounds: tuple[float, float],
-                 center: float, scale: float, increasing: bool = True,
-                 init: tuple[float, float, float, float] | None = None) -> None:
+                 center: float, scale: float, increasing: bool | None = True,
+                 init: tuple[float, float, float, float] | None = None,
+                 positive: bool = False) -> None:
         super().__init__()
-        self.increasing = bool(increasing)
+        self.increasing = None if increasing is None else bool(increasing)
+        self.positive = bool(positive)
         self.hidden = [int(h) for h in hidden]
         self.additive = nn.Linear(d_in, 4)
         nn.init.zeros_(self.additive.weight)
@@ -88,11 +97,24 @@ class HillNet(nn.Module):
         if init is not None:
             self._init_bias(*init)
 
-    def _init_bias(self, rmin: float, rmax: float, K: float, n: float) -> None:
+    def to_unit(self, r: np.ndarray) -> np.ndarray:
+        """Responses → unit coordinates ``(g(r) − c)/s`` (NaN where ``g`` is undefined)."""
         c, s = self.affine.tolist()
-        sign = 1.0 if self.increasing else -1.0
-        b = [math.log(K), math.log(n), (rmin - c) / s,
-             math.log(max(sign * (rmax - rmin), 0.05 * s) / s)]
+        r = np.asarray(r, dtype=float)
+        if self.positive:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(r > 0, np.log(np.where(r > 0, r, 1.0)), np.nan)
+        return (r - c) / s
+
+    def _init_bias(self, rmin: float, rmax: float, K: float, n: float) -> None:
+        u0, u1 = (float(self.to_unit(max(r, 1e-9) if self.positive else r)) for r in (rmin, rmax))
+        if self.increasing is None:
+            span = u1 - u0
+        else:
+            sign = 1.0 if self.increasing else -1.0
+            span = max(sign * (u1 - u0), 0.05)
+            span = span if self.positive else math.log(span)
+        b = [math.log(K), math.log(n), u0, span]
         with torch.no_grad():
             self.additive.bias.copy_(torch.tensor(b))
 
@@ -105,21 +127,31 @@ class HillNet(nn.Module):
         return z
 
     def unit_params(self, x: torch.Tensor) -> torch.Tensor:
-        """``[(rmin−c)/s, (rmax−c)/s, ln K, ln n]`` (n, 4): the coordinates losses live in."""
+        """``[(g(rmin)−c)/s, (g(rmax)−c)/s, ln K, ln n]`` (n, 4): the coordinates of
+        :meth:`to_unit`, in which parameter losses live."""
         z = self.raw(x)
         b = self.bounds.to(z.dtype)
         log_k = soft_clamp(z[:, 0], b[0], b[1])
         log_n = soft_clamp(z[:, 1], b[2], b[3])
         u_min = z[:, 2]
-        delta = torch.exp(soft_clamp(z[:, 3], *LOG_SPAN))
-        u_max = u_min + delta if self.increasing else u_min - delta
+        if self.increasing is None:
+            u_max = u_min + z[:, 3]
+        else:
+            if self.positive:  # ln(rmax/rmin) itself is additive; kept ≥ 0 softly
+                delta = F.softplus(z[:, 3], beta=BETA)
+            else:  # ln(rmax − rmin) is additive
+                delta = torch.exp(soft_clamp(z[:, 3], *LOG_SPAN))
+            u_max = u_min + delta if self.increasing else u_min - delta
         return torch.stack([u_min, u_max, log_k, log_n], dim=1)
 
     def params(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Hill parameters ``rmin, rmax`` (response units), ``K`` (µM), ``n``; each (n,)."""
         u = self.unit_params(x)
         c, s = self.affine.to(u.dtype)
-        return {"rmin": c + s * u[:, 0], "rmax": c + s * u[:, 1],
+        r = c + s * u[:, :2]  # [n, 2] g(rmin), g(rmax)
+        if self.positive:
+            r = torch.exp(r)
+        return {"rmin": r[:, 0], "rmax": r[:, 1],
                 "K": torch.exp(u[:, 2]), "n": torch.exp(u[:, 3])}
 
     def curves(self, x: torch.Tensor, doses: torch.Tensor) -> torch.Tensor:

@@ -51,8 +51,11 @@ class HillSurrogate(Surrogate):
         objective: what :meth:`predict` returns: ``"ec50"`` (µM), ``"log10_ec50"``,
             ``"dynamic_range"`` (rmax/rmin), ``"leakiness"`` (rmin), ``"saturation"`` (rmax),
             ``"hill_n"`` or ``"response@<dose µM>"``.
-        increasing: ``True``: rmax ≥ rmin (response rises with dose); ``False``: rmax ≤ rmin.
-            Either way ``rmin = R(0)`` and ``rmax = R(∞)``.
+        increasing: ``True``: rmax ≥ rmin (response rises with dose); ``False``: rmax ≤ rmin;
+            ``None``: the direction is learned per variant (for libraries that hold both).
+            Every curve is monotone with ``rmin = R(0)`` and ``rmax = R(∞)``.
+        positive: responses are positive (fold-changes, fluorescence): rmin and rmax are
+            modelled in log space, so both stay > 0 and effects add in ln rmin, ln(rmax/rmin).
         alphabet: letters of a sequence library (ignored for design vectors).
         hidden: hidden widths of the epistatic MLP; ``()`` gives a purely additive model.
         epochs, lr, weight_decay, batch_size, patience, val_fraction: the AdamW training loop
@@ -67,7 +70,8 @@ class HillSurrogate(Surrogate):
 
     input_kind = "sequence"
 
-    def __init__(self, objective: str = "ec50", increasing: bool = True,
+    def __init__(self, objective: str = "ec50", increasing: bool | None = True,
+                 positive: bool = False,
                  alphabet: str = AMINO_ACIDS, hidden: Sequence[int] = (32,),
                  epochs: int = 800, lr: float = 1e-2, weight_decay: float = 1e-4,
                  batch_size: int = 256, patience: int = 80, val_fraction: float = 0.1,
@@ -76,6 +80,7 @@ class HillSurrogate(Surrogate):
                  device: str = "auto", dtype: str = "float32") -> None:
         self.objective = objective
         self.increasing = increasing
+        self.positive = positive
         self.alphabet = alphabet
         self.hidden = hidden
         self.epochs = epochs
@@ -112,12 +117,12 @@ class HillSurrogate(Surrogate):
         col_lo, col_hi = np.argmin(data.doses), np.argmax(data.doses)
         r0 = self._column_mean(y, m, col_lo)
         r1 = self._column_mean(y, m, col_hi)
-        center = float(y[m].mean())
-        scale = float(y[m].std()) or max(abs(center), 1.0)
+        y_scale = float(y[m].std()) or max(abs(float(y[m].mean())), 1.0)
+        center, scale = self._affine(y[m])
         k_lo, k_hi = self._k_bounds(data.doses[data.doses > 0])
         init = (r0, r1, math.sqrt(k_lo * k_hi), 1.0)
         net = self._build(feats.shape[1], data.doses, (k_lo, k_hi), center, scale, init)
-        weights = data.weights * (scale**2 if sigma is None else 1.0)
+        weights = data.weights * (y_scale**2 if sigma is None else 1.0)
         self._train(net, feats, y, weights)
         self.encoder_, self.net_ = enc, net
         self.train_doses_ = data.doses
@@ -140,9 +145,13 @@ class HillSurrogate(Surrogate):
         enc = InputEncoder(self.alphabet).fit(X)
         feats = enc.transform(X)
         values, se = self._param_table(params, stderr, len(feats))
-        finite_r = values[:, :2][np.isfinite(values[:, :2])]
-        center = float(finite_r.mean())
-        scale = float(finite_r.std()) or max(abs(center), 1.0)
+        if self.positive:
+            bad = np.argwhere(np.isfinite(values[:, :2]) & (values[:, :2] <= 0))
+            if bad.size:
+                r, j = bad[0]
+                raise ValueError(f"row {r}: {PARAMS[j]} = {values[r, j]} but positive=True "
+                                 f"needs responses > 0")
+        center, scale = self._affine(values[:, :2][np.isfinite(values[:, :2])])
         K = values[:, 2][np.isfinite(values[:, 2])]
         ref = check_doses(doses) if doses is not None else K
         k_lo, k_hi = self._k_bounds(ref[ref > 0])
@@ -150,12 +159,13 @@ class HillSurrogate(Surrogate):
         init = (float(med[0]), float(med[1]), float(np.clip(med[2], k_lo, k_hi)), float(med[3]))
         grid = np.geomspace(k_lo * K_MARGIN, k_hi / K_MARGIN, 8)
         net = self._build(feats.shape[1], grid, (k_lo, k_hi), center, scale, init)
-        target = np.column_stack([(values[:, 0] - center) / scale, (values[:, 1] - center) / scale,
+        target = np.column_stack([net.to_unit(values[:, 0]), net.to_unit(values[:, 1]),
                                   np.log(values[:, 2]), np.log(values[:, 3])])
-        if se is None:  # unit error on the response scale and in ln K, ln n
+        if se is None:  # unit error on the (g-)response scale and in ln K, ln n
             unit_se = np.ones_like(values)
-        else:
-            unit_se = np.column_stack([se[:, 0] / scale, se[:, 1] / scale,
+        else:  # delta method: se(g(r)) = g'(r)·se(r), g' = 1 or 1/r
+            dg = 1.0 / values[:, :2] if self.positive else np.ones_like(values[:, :2])
+            unit_se = np.column_stack([se[:, :2] * np.abs(dg) / scale,
                                        se[:, 2] / values[:, 2], se[:, 3] / values[:, 3]])
         ok = np.isfinite(target) & np.isfinite(unit_se)
         w = np.where(ok, 1.0 / np.maximum(np.where(ok, unit_se, 1.0), 1e-3) ** 2, 0.0)
@@ -205,6 +215,13 @@ class HillSurrogate(Surrogate):
         if self.K_bounds is not None and not 0 < self.K_bounds[0] < self.K_bounds[1]:
             raise ValueError(f"K_bounds must be 0 < lo < hi (µM), got {self.K_bounds}")
 
+    def _affine(self, r: np.ndarray) -> tuple[float, float]:
+        """Centre and scale of g(r) (g = identity, or ln for positive responses)."""
+        if self.positive:
+            r = np.log(r[r > 0]) if np.any(r > 0) else np.zeros(1)
+        center = float(r.mean())
+        return center, float(r.std()) or max(abs(center), 1.0)
+
     def _k_bounds(self, positive: np.ndarray) -> tuple[float, float]:
         if self.K_bounds is not None:
             return float(self.K_bounds[0]), float(self.K_bounds[1])
@@ -226,8 +243,12 @@ class HillSurrogate(Surrogate):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.random_state))
             net = HillNet(d_in, tuple(self.hidden), torch.as_tensor(grid), k_bounds,
-                          (float(lo), float(hi)), center, scale, bool(self.increasing), init)
+                          (float(lo), float(hi)), center, scale, self._direction(), init,
+                          bool(self.positive))
         return net.to(as_torch_dtype(self.dtype))
+
+    def _direction(self) -> bool | None:
+        return None if self.increasing is None else bool(self.increasing)
 
     def _train(self, module: torch.nn.Module, feats: np.ndarray, Y: np.ndarray,
                W: np.ndarray) -> None:
@@ -296,7 +317,8 @@ class HillSurrogate(Surrogate):
         b = net_t["bounds"].tolist()
         c, s = net_t["affine"].tolist()
         net = HillNet(int(meta["d_in"]), obj.hidden, net_t["grid"], (math.exp(b[0]), math.exp(b[1])),
-                      (math.exp(b[2]), math.exp(b[3])), c, s, bool(obj.increasing))
+                      (math.exp(b[2]), math.exp(b[3])), c, s, obj._direction(),
+                      positive=bool(obj.positive))
         net = net.to(as_torch_dtype(obj.dtype))
         net.load_state_dict(net_t)
         obj.net_ = net.to(resolve_device(obj.device)).eval()

@@ -71,19 +71,25 @@ def test_objectives_are_derived_from_parameters(additive_model: HillSurrogate) -
     np.testing.assert_allclose(mid, (p["rmin"] + p["rmax"]) / 2, rtol=1e-10)
 
 
-@pytest.mark.parametrize("increasing", [True, False])
-def test_limits_and_monotonicity_hold_for_every_prediction(increasing: bool) -> None:
+@pytest.mark.parametrize("increasing", [True, False, None])
+def test_limits_and_monotonicity_hold_for_every_prediction(increasing: bool | None) -> None:
     model = HillSurrogate(alphabet=ALPHABET, hidden=(16,), epochs=60, val_fraction=0.0,
                           increasing=increasing, dtype="float64")
-    model.fit(VARIANTS[::2], curves(VARIANTS[::2], increasing=increasing), DOSES)
+    Y = curves(VARIANTS[::2], increasing=increasing is not False)
+    if increasing is None:  # a library holding both rising and falling curves
+        Y[::2] = curves(VARIANTS[::4], increasing=False)
+    model.fit(VARIANTS[::2], Y, DOSES)
     doses = np.concatenate([[0.0], np.logspace(-6, 9, 200)])
     R = model.predict_curve(VARIANTS, doses)  # held-out variants included
     p = model.predict_params(VARIANTS)
     np.testing.assert_array_equal(R[:, 0], p["rmin"])  # R(0) = rmin exactly
-    np.testing.assert_allclose(model.predict_curve(VARIANTS, [1e14])[:, 0], p["rmax"], atol=1e-9)
-    step = np.diff(R, axis=1)
-    assert np.all(step >= -1e-12) if increasing else np.all(step <= 1e-12)
-    assert np.all(p["rmax"] >= p["rmin"]) if increasing else np.all(p["rmax"] <= p["rmin"])
+    np.testing.assert_allclose(model.predict_curve(VARIANTS, [1e300])[:, 0], p["rmax"], atol=1e-9)
+    step = np.diff(R, axis=1) * np.sign(p["rmax"] - p["rmin"])[:, None]
+    assert np.all(step >= -1e-12)  # every curve monotone, towards rmax
+    if increasing is not None:
+        assert np.all(p["rmax"] >= p["rmin"]) if increasing else np.all(p["rmax"] <= p["rmin"])
+    else:  # both directions were learned
+        assert np.any(p["rmax"] > p["rmin"]) and np.any(p["rmax"] < p["rmin"])
     assert np.all((p["K"] > 0) & (p["n"] >= 0.25) & (p["n"] <= 8.0))
 
 
@@ -178,3 +184,23 @@ def test_bad_input_at_predict_and_config() -> None:
     with pytest.raises(ValueError, match=r"row 2: K = -1\.0 must be > 0"):
         HillSurrogate(**FAST).fit_params(VARIANTS[:3], {"rmin": [0, 0, 0], "rmax": [1, 1, 1],
                                                         "K": [1, 2, -1.0], "n": [1, 1, 1]})
+
+
+def test_positive_responses_spanning_decades() -> None:
+    """Fold-change-like data: leakiness spans three decades; positive=True keeps rmin > 0 and
+    learns it in log space (a positive dynamic range rmax/rmin for every variant)."""
+    t = true_params(VARIANTS)
+    leak = 10.0 ** (-3 + 2 * (np.arange(27) % 3) / 2 + 0.3 * (np.arange(27) // 9))  # 1e-3..~0.4
+    doses = np.r_[0.0, DOSES]
+    Y = hill(doses[None, :], leak[:, None], 1.0, t["K"][:, None], t["n"][:, None])
+    model = HillSurrogate(alphabet=ALPHABET, hidden=(), positive=True, epochs=1000, lr=3e-2,
+                          val_fraction=0.0, dtype="float64", objective="dynamic_range")
+    model.fit(VARIANTS, Y, doses, sigma=0.05 * Y)  # 5 % relative error
+    p = model.predict_params(VARIANTS)
+    assert np.all(p["rmin"] > 0) and np.all(model.predict(VARIANTS).mean >= 1.0)
+    # the responsive end is learnt well (leakiness ≥ 1 %: within 25 %)
+    big = leak >= 0.01
+    assert np.max(np.abs(np.log10(p["rmin"][big] / leak[big]))) < 0.1
+    with pytest.raises(ValueError, match=r"row 1: rmin = -0\.1 but positive=True"):
+        HillSurrogate(positive=True, alphabet=ALPHABET).fit_params(
+            VARIANTS[:2], {"rmin": [0.1, -0.1], "rmax": [1, 1], "K": [1, 1], "n": [1, 1]})
