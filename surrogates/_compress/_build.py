@@ -100,6 +100,7 @@ def build_screener(cls: type, teacher: Any, X_unlabelled: Any, *, student: Any,
     if isinstance(teacher, Ensemble):
         who["n_members"] = len(teacher.members_)
     screener = cls(model, teacher=who, maximize=maximize, config=config)
+    screener.holdout_index_ = hold  # runtime only (not saved): which pool items were held out
     pred = screener.score_features(X_hold) if features is not None else \
         screener.score(X_hold, progress=False)
     screener.metrics = accuracy(pred.mean, t.mean[hold], frac=frac, maximize=maximize)
