@@ -48,6 +48,7 @@ class EquivariantGNN(Surrogate):
         ema_decay: decay of the exponential moving average of weights used for prediction.
         patience: early stopping after this many epochs without validation improvement.
         valid_fraction: held-out share of the structures for early stopping.
+        max_time: training-time budget in seconds (``None``: train all ``epochs``).
         dtype: ``"float32"`` or ``"float64"``.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         random_state: seed of initial weights, shuffling and the validation split.
@@ -64,8 +65,8 @@ class EquivariantGNN(Surrogate):
                  extensive: bool | None = None, epochs: int = 100, batch_size: int = 16,
                  lr: float = 5e-3, weight_decay: float = 1e-6, energy_weight: float = 1.0,
                  force_weight: float = 10.0, ema_decay: float = 0.99, patience: int = 20,
-                 valid_fraction: float = 0.1, dtype: str = "float32", device: str = "auto",
-                 random_state: int = 0) -> None:
+                 valid_fraction: float = 0.1, max_time: float | None = None,
+                 dtype: str = "float32", device: str = "auto", random_state: int = 0) -> None:
         self.target = target
         self.lmax = lmax
         self.channels = channels
@@ -82,6 +83,7 @@ class EquivariantGNN(Surrogate):
         self.ema_decay = ema_decay
         self.patience = patience
         self.valid_fraction = valid_fraction
+        self.max_time = max_time
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
@@ -147,6 +149,7 @@ class EquivariantGNN(Surrogate):
             force_weight=float(self.force_weight), ema_decay=float(self.ema_decay),
             patience=int(self.patience), valid_fraction=float(self.valid_fraction),
             seed=int(self.random_state),
+            max_time=None if self.max_time is None else float(self.max_time),
         )
         species_index = {z: k for k, z in enumerate(elements)}
         with torch.random.fork_rng(devices=[]):

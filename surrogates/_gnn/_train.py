@@ -42,6 +42,7 @@ class TrainSettings:
     patience: int
     valid_fraction: float
     seed: int
+    max_time: float | None = None  # seconds of training, None: no limit
     progress: bool = True
 
 
@@ -151,6 +152,8 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
                     pe.lerp_(p, 1.0 - decay)
             train_loss += float(loss.detach()) * b.graph.n_graphs
             seen += b.graph.n_graphs
+            if s.max_time is not None and time.perf_counter() - t0 > s.max_time:
+                break
         schedule.step()
         row = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss / seen}
         if valid_batches:
@@ -167,6 +170,8 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
             stale += 1
             if valid_batches and stale >= s.patience:
                 break
+        if s.max_time is not None and time.perf_counter() - t0 > s.max_time:
+            break
     bar.close()
     if not valid_batches:  # nothing to select on: the final EMA weights
         best_state = {k: v.detach().clone() for k, v in ema.state_dict().items()}

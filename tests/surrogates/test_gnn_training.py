@@ -135,3 +135,37 @@ def test_forces_need_an_energy_model():
                            epochs=1).fit(rattled(("H2O",), 3, seed=13))
     with pytest.raises(ValueError, match="target='energy'"):
         model.calculator()
+
+
+@pytest.mark.slow
+def test_aspirin_relaxation_and_md_are_stable():
+    """A model fitted on EMT-labelled displaced aspirin relaxes and runs Langevin MD stably."""
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    from physics import smiles_to_atoms
+
+    base = smiles_to_atoms("CC(=O)Oc1ccccc1C(=O)O", seed=0)
+    rng = np.random.default_rng(30)
+    data = []
+    for _ in range(80):
+        atoms = base.copy()
+        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
+        data.append(labelled(atoms))
+    model = EquivariantGNN(**{**SMALL, "dtype": "float32"}, epochs=40, lr=1e-2).fit(data[:70])
+    f_true = np.concatenate([a.get_forces() for a in data[70:]])
+    f_pred = np.concatenate(model.predict_forces(data[70:]))
+    assert np.abs(f_pred - f_true).mean() < 0.5 * np.abs(f_true).mean()
+    atoms = data[70].copy()
+    atoms.calc = model.calculator()
+    e0 = atoms.get_potential_energy()
+    BFGS(atoms, logfile=None, maxstep=0.05).run(fmax=0.1, steps=100)
+    assert atoms.get_potential_energy() < e0
+    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(31))
+    dyn = Langevin(atoms, 0.5 * units.fs, temperature_K=300, friction=0.02 / units.fs,
+                   rng=np.random.default_rng(32))
+    dyn.run(200)
+    d = atoms.get_all_distances()[np.triu_indices(len(atoms), 1)]
+    assert d.min() > 0.7 and np.isfinite(atoms.get_potential_energy())
+    assert atoms.get_temperature() < 1500
