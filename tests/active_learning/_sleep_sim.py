@@ -1,0 +1,202 @@
+"""A sleep-based stand-in for an expensive simulator, importable by worker subprocesses.
+
+``scout-test-sleep`` simulates a design vector ``x = (x0, x1[, fault])`` by sleeping
+``seconds`` (CPU-free, so many workers scale even on a 2-core machine) and returning
+``y = sin(3 x0) + x1²``. An optional third coordinate injects one fault per candidate:
+0 none, 1 the simulator raises ``RuntimeError``, 2 returns NaN, 3 returns +inf, 4 hangs
+(sleeps ``hang`` seconds). With ``log_dir`` each process writes
+
+- ``ready_<pid>``: written by ``setup()`` (the worker is up), holding its
+  ``CUDA_VISIBLE_DEVICES`` (``-`` when unset);
+- ``sim_<pid>.log``: one line ``x0`` per candidate it finished simulating.
+
+Importing this module also registers the test surrogate ``scout-test-rff`` (from ``_fakes``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from physics import Simulator, register_simulator
+from physics._base import SIMULATORS
+
+from . import _fakes  # noqa: F401  (registers scout-test-rff for campaign configs)
+
+FAULTS = {0: "none", 1: "raise", 2: "nan", 3: "inf", 4: "hang"}
+
+
+def truth(x0: float, x1: float) -> float:
+    return math.sin(3.0 * x0) + x1 * x1
+
+
+class SleepSimulator(Simulator):
+    targets = ("y",)
+
+    def __init__(self, seconds: float = 0.5, log_dir: str | None = None,
+                 hang: float = 3600.0) -> None:
+        self.seconds = seconds
+        self.log_dir = log_dir
+        self.hang = hang
+
+    def setup(self) -> None:
+        if self.log_dir:
+            dev = os.environ.get("CUDA_VISIBLE_DEVICES", "-")
+            (Path(self.log_dir) / f"ready_{os.getpid()}").write_text(dev)
+
+    def evaluate_one(self, candidate: Any) -> dict[str, Any]:
+        x = np.asarray(candidate, dtype=float).reshape(-1)
+        fault = int(x[2]) if x.size > 2 else 0
+        time.sleep(self.hang if fault == 4 else self.seconds)
+        if fault == 1:
+            raise RuntimeError(f"injected simulator crash at x0={x[0]:.6f}")
+        y = {2: math.nan, 3: math.inf}.get(fault, truth(x[0], x[1]))
+        if self.log_dir:
+            with open(Path(self.log_dir) / f"sim_{os.getpid()}.log", "a") as fh:
+                fh.write(f"{x[0]:.9f}\n")
+        return {"y": y}
+
+
+if "scout-test-sleep" not in SIMULATORS:
+    register_simulator("scout-test-sleep")(SleepSimulator)
+
+
+def write_pool(folder: Path, n: int, faults: dict[int, int] | None = None, seed: int = 0) -> Path:
+    """A designs CSV (id, x0, x1, fault) of ``n`` seeded points; ``faults``: row -> code."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, (n, 2))
+    faults = faults or {}
+    lines = ["id,x0,x1,fault"] + [f"c{i:05d},{a:.9f},{b:.9f},{faults.get(i, 0)}"
+                                  for i, (a, b) in enumerate(X)]
+    path = folder / "pool.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_config(folder: Path, *, n: int = 40, seconds: float = 0.5, storage: str | None = None,
+                 budget: int | None = None, batch_size: int = 8, initial: int | None = None,
+                 faults: dict[int, int] | None = None, log_dir: Path | None = None,
+                 hang: float = 3600.0, max_retries: int = 2, name: str = "scaleout",
+                 extra: str = "") -> Path:
+    """A campaign TOML on the sleep simulator (surrogate: the cheap RFF ridge)."""
+    write_pool(folder, n, faults)
+    batch_size = min(batch_size, budget or n)
+    store = f'storage = "{storage}"\n' if storage else ""
+    log = f'log_dir = "{log_dir}"\n' if log_dir else ""
+    text = f"""[campaign]
+name = "{name}"
+objective = "y"
+direction = "maximize"
+budget = {budget or n}
+batch_size = {batch_size}
+initial = {initial or batch_size}
+seed = 7
+max_retries = {max_retries}
+{store}
+[pool]
+kind = "designs"
+path = "pool.csv"
+id_column = "id"
+
+[simulator]
+kind = "scout-test-sleep"
+seconds = {seconds}
+hang = {hang}
+{log}
+[surrogate]
+kind = "scout-test-rff"
+ensemble = 3
+
+[acquisition]
+kind = "ucb"
+{extra}"""
+    path = folder / "campaign.toml"
+    path.write_text(text)
+    return path
+
+
+MODULE = __name__  # what worker processes import to know the test simulator
+
+
+def wait_ready(log_dir: Path, n: int, timeout: float = 120.0, alive: Any = None) -> list[str]:
+    """Wait until ``n`` workers have run ``setup()``; returns their CUDA_VISIBLE_DEVICES.
+    ``alive``: a callable; waiting stops early when it says no worker is running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise RuntimeError("every worker process exited before it was ready")
+        files = sorted(log_dir.glob("ready_*"))
+        if len(files) >= n:
+            return [f.read_text() for f in files]
+        time.sleep(0.05)
+    raise TimeoutError(f"only {len(list(log_dir.glob('ready_*')))} of {n} workers started")
+
+
+def simulated(log_dir: Path) -> Counter[str]:
+    """How many times each x0 was simulated to the end, over every process's log."""
+    counts: Counter[str] = Counter()
+    for f in log_dir.glob("sim_*.log"):
+        counts.update(line for line in f.read_text().splitlines() if line)
+    return counts
+
+
+def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
+                seconds: float = 0.4, gpus: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Start ``n_workers`` local worker processes on one study, wait until they are up, then
+    enqueue ``n`` candidates and time how long the workers take to finish them all.
+
+    Returns ``wall`` (s, from the first enqueue to the last candidate told), ``records``
+    (the ledger's per-candidate view), ``devices`` (each worker's CUDA_VISIBLE_DEVICES),
+    ``simulated`` (x0 -> times simulated to the end) and ``pool`` (the design vectors).
+    """
+    from active_learning._executors import LocalExecutor
+    from active_learning._session import open_session
+    from active_learning._worker import FINISHED_KEY
+
+    log_dir = folder / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cfg = write_config(folder, n=n, seconds=seconds, storage=storage, log_dir=log_dir)
+    session = open_session(cfg, create=True)
+    executor = LocalExecutor(n_workers, gpus=gpus, idle_timeout=120.0, imports=[MODULE])
+    executor.start(session.config)
+    try:
+        devices = wait_ready(log_dir, n_workers, alive=executor.alive)
+        ledger, ids = session.ledger, session.pool.ids
+        t0 = time.perf_counter()
+        for i in range(n):
+            ledger.enqueue(i, ids[i], 0)
+        deadline = time.monotonic() + 30 + 2 * n * seconds
+        while True:
+            records = ledger.records()
+            if sum(r.state in ("COMPLETE", "FAIL") for r in records.values()) == n:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"workers did not finish: {Counter(r.state for r in records.values())}")
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+        ledger.set_attr(FINISHED_KEY, True)
+        executor.stop(finished=True, timeout=30)
+    finally:
+        executor.stop(finished=False, timeout=10)
+    X = np.asarray(session.pool.get(np.arange(n), "vector"))
+    return {"wall": wall, "records": records, "devices": devices,
+            "simulated": simulated(log_dir), "pool": X, "trials": ledger.trials()}
+
+
+def check_exactly_once(out: dict[str, Any], n: int) -> None:
+    """Every candidate told COMPLETE once, with its true value, and simulated exactly once."""
+    recs, X = out["records"], out["pool"]
+    assert sorted(recs) == list(range(n))
+    assert len(out["trials"]) == n  # no trial beyond the enqueued ones, no retries
+    for i, r in recs.items():
+        assert r.state == "COMPLETE" and r.retries == 0, r
+        assert r.value == truth(X[i, 0], X[i, 1])
+    counts = out["simulated"]
+    assert sorted(counts) == sorted(f"{x:.9f}" for x in X[:, 0])
+    assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1]
