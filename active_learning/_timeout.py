@@ -17,10 +17,8 @@ simulator prints does not disturb them. The child exits by itself when its paren
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -31,8 +29,39 @@ from physics._base import _check_batch
 
 __all__ = ["TimeoutSimulator", "with_timeout"]
 
-_CHILD = ("import sys; from active_learning._timeout import _child_main; "
-          "_child_main(int(sys.argv[1]), int(sys.argv[2]))")
+#: the child's program: standard library only (unpickling the simulator imports what it needs)
+_CHILD = """
+import os, signal, sys, threading, time
+from multiprocessing.connection import Connection
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+parent = os.getppid()
+def watch():
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(3)
+threading.Thread(target=watch, daemon=True).start()
+cin, cout = Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
+try:
+    sim = cin.recv()
+    sim.setup()
+except Exception as exc:
+    cout.send(("error", f"{type(exc).__name__}: {exc}"))
+    sys.exit(1)
+cout.send(("ready", None))
+try:
+    while True:
+        try:
+            cand = cin.recv()
+        except EOFError:
+            break
+        try:
+            cout.send(("result", sim.evaluate([cand])[0]))
+        except Exception as exc:
+            cout.send(("error", f"{type(exc).__name__}: {exc}"))
+finally:
+    sim.teardown()
+"""
 
 
 class TimeoutSimulator(Simulator):
@@ -165,38 +194,3 @@ def with_timeout(simulator: Simulator, seconds: float | None) -> Simulator:
     """``simulator`` itself when ``seconds`` is ``None``, else wrapped in a time-out."""
     return simulator if seconds is None else TimeoutSimulator(simulator, seconds)
 
-
-def _watch_parent(parent: int) -> None:
-    """Exit when the parent process is gone (a SIGKILLed worker leaves no orphan running)."""
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(3)
-
-
-def _child_main(fd_in: int, fd_out: int) -> None:
-    """The child: receive the simulator, set it up, then simulate candidates until EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    conn_in, conn_out = Connection(fd_in, writable=False), Connection(fd_out, readable=False)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    try:
-        simulator = conn_in.recv()
-        simulator.setup()
-    except Exception as exc:
-        conn_out.send(("error", f"{type(exc).__name__}: {exc}"))
-        return
-    conn_out.send(("ready", None))
-    try:
-        while True:
-            try:
-                candidate = conn_in.recv()
-            except EOFError:
-                break
-            try:
-                result = simulator.evaluate([candidate])[0]
-            except Exception as exc:  # SimulationError: a mis-configured simulator
-                conn_out.send(("error", f"{type(exc).__name__}: {exc}"))
-                continue
-            conn_out.send(("result", result))
-    finally:
-        simulator.teardown()

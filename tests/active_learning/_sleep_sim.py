@@ -147,7 +147,8 @@ def simulated(log_dir: Path) -> Counter[str]:
 
 
 def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
-                seconds: float = 0.4, gpus: tuple[str, ...] = ()) -> dict[str, Any]:
+                seconds: float = 0.4, gpus: tuple[str, ...] = (),
+                name: str = "scaleout") -> dict[str, Any]:
     """Start ``n_workers`` local worker processes on one study, wait until they are up, then
     enqueue ``n`` candidates and time how long the workers take to finish them all.
 
@@ -161,7 +162,8 @@ def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
 
     log_dir = folder / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    cfg = write_config(folder, n=n, seconds=seconds, storage=storage, log_dir=log_dir)
+    cfg = write_config(folder, n=n, seconds=seconds, storage=storage, log_dir=log_dir,
+                       name=name)
     session = open_session(cfg, create=True)
     executor = LocalExecutor(n_workers, gpus=gpus, idle_timeout=120.0, imports=[MODULE])
     executor.start(session.config)
@@ -200,3 +202,26 @@ def check_exactly_once(out: dict[str, Any], n: int) -> None:
     counts = out["simulated"]
     assert sorted(counts) == sorted(f"{x:.9f}" for x in X[:, 0])
     assert set(counts.values()) == {1}, [k for k, v in counts.items() if v > 1]
+
+
+def coordinator_main(config_path: str) -> None:
+    """A coordinator process for fault-injection tests (heartbeat 1 s, stale after 2 s)."""
+    from active_learning._campaign import Campaign
+
+    Campaign.from_toml(config_path, progress=False, heartbeat=(1, 2), poll=0.1).run()
+
+
+def worker_main(config_path: str) -> None:
+    """A worker process for fault-injection tests."""
+    from active_learning._worker import run_worker
+
+    run_worker(config_path, idle_timeout=60.0)
+
+
+def ledger_view(config: Path) -> list[tuple]:
+    """The final ledger as a comparable list: (id, round, state, value) per candidate."""
+    from active_learning._session import open_session
+
+    recs = open_session(config, load_pool=False).ledger.records()
+    return sorted((r.candidate_id, r.round, r.state, r.value if r.state == "COMPLETE" else None)
+                  for r in recs.values())

@@ -1,0 +1,220 @@
+"""Faults: simulator exceptions, NaN/inf, time-outs, a locked storage, SIGKILLed workers and
+coordinators — each ends with the campaign complete and the ledger consistent."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import re
+import sqlite3
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from active_learning._campaign import Campaign
+from active_learning._cli_campaign import run_command, status_command
+from active_learning._executors import PRELOAD
+from active_learning._session import open_session
+from active_learning._timeout import TimeoutSimulator
+from active_learning._worker import Worker
+from physics import make_simulator
+
+from . import _sleep_sim
+
+
+def _worker_for(cfg: Path, simulator) -> tuple[Worker, object]:
+    session = open_session(cfg, create=True)
+    pool = session.pool
+    worker = Worker(session.ledger, lambda idx: pool.get(idx, "vector"), simulator, "y")
+    return worker, session
+
+
+def test_exceptions_nan_inf_and_time_out_are_failures_with_reasons(tmp_path):
+    faults = {1: 1, 2: 2, 3: 3, 4: 4}  # raise, NaN, inf, hang
+    cfg = _sleep_sim.write_config(tmp_path, n=6, seconds=0.01, faults=faults)
+    sim = TimeoutSimulator(make_simulator("scout-test-sleep", seconds=0.01, hang=60.0), 1.5)
+    worker, session = _worker_for(cfg, sim)
+    for i in range(6):
+        session.ledger.enqueue(i, session.pool.ids[i], 0)
+    t0 = time.perf_counter()
+    stats = worker.run(drain=True)
+    assert time.perf_counter() - t0 < 40  # the hang was cut off, not waited for
+    assert (stats.completed, stats.failed) == (2, 4)
+    recs = session.ledger.records()
+    X = session.pool.get(np.arange(6), "vector")
+    assert recs[1].error.startswith("RuntimeError: injected simulator crash at x0=")
+    assert recs[2].error == recs[3].error == "non-finite value for y"
+    assert recs[4].error == "time-out after 1.5 s" and 1.5 <= recs[4].seconds < 5
+    sim.teardown()
+    assert sim._proc is None  # no child left behind
+    for i in (0, 5):  # the child restarted after the time-out and simulates correctly
+        assert recs[i].state == "COMPLETE" and recs[i].value == _sleep_sim.truth(*X[i, :2])
+    assert {r.state for i, r in recs.items() if i in faults} == {"FAIL"}
+    assert len(session.ledger.trials()) == 6  # failures are final: no retry of a bad candidate
+
+
+def test_locked_sqlite_storage_is_waited_out(tmp_path):
+    cfg = _sleep_sim.write_config(tmp_path, n=8, seconds=0.01, budget=8, batch_size=4)
+    db = tmp_path / "scaleout.db"
+    Campaign.from_toml(cfg, progress=False)  # nothing yet; the campaign creates the study
+    open_session(cfg, create=True)
+    released = threading.Event()
+
+    def hold_lock() -> None:  # another process's long write transaction
+        con = sqlite3.connect(db, timeout=30)
+        con.execute("BEGIN EXCLUSIVE")
+        time.sleep(2.0)
+        con.rollback()
+        con.close()
+        released.set()
+
+    locker = threading.Thread(target=hold_lock)
+    locker.start()
+    time.sleep(0.2)
+    summary = Campaign.from_toml(cfg, progress=False).run()
+    locker.join()
+    assert released.is_set()
+    assert summary["finished"] and summary["evaluations"] == 8 and summary["failed"] == 0
+    assert len({t["id"] for t in summary["trials"]}) == len(summary["trials"]) == 8
+
+
+def _inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2) -> Counter:
+    """Run a coordinator and workers as processes and SIGKILL a random one ``n_kills`` times
+    (restarting it each time); then let the campaign finish. Returns the kill counts."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([*PRELOAD, _sleep_sim.MODULE])
+    targets = {"coordinator": _sleep_sim.coordinator_main,
+               **{f"worker{i}": _sleep_sim.worker_main for i in range(n_workers)}}
+
+    def start(name: str) -> mp.Process:
+        p = ctx.Process(target=targets[name], args=(str(cfg),))
+        p.start()
+        return p
+
+    rng = np.random.default_rng(seed)
+    procs = {name: start(name) for name in targets}
+    kills: Counter = Counter()
+    try:
+        while sum(kills.values()) < n_kills:
+            time.sleep(rng.uniform(0.3, 1.2))
+            k = sum(kills.values())  # the first two kills hit a worker, then the coordinator
+            victim = ["worker0", "coordinator"][k] if k < 2 else str(rng.choice(sorted(targets)))
+            if procs[victim].is_alive():
+                procs[victim].kill()
+                kills["coordinator" if victim == "coordinator" else "worker"] += 1
+            procs[victim].join()
+            procs[victim] = start(victim)
+        procs["coordinator"].join(timeout=180)
+        assert procs["coordinator"].exitcode == 0, "the coordinator did not finish"
+        for name, p in procs.items():
+            p.join(timeout=60)
+            assert p.exitcode == 0, f"{name} exit code {p.exitcode}"
+    finally:
+        for p in procs.values():
+            if p.is_alive():
+                p.kill()
+                p.join()
+    return kills
+
+
+@pytest.mark.parametrize("n_kills", [3, pytest.param(20, marks=pytest.mark.slow)])
+def test_random_sigkills_leave_every_candidate_once_and_the_same_result(tmp_path, n_kills):
+    kw = dict(n=60, seconds=0.2, budget=18, batch_size=6, max_retries=20)
+    ref_dir, run_dir = tmp_path / "ref", tmp_path / "run"
+    ref_dir.mkdir()
+    run_dir.mkdir()
+    ref_cfg = _sleep_sim.write_config(ref_dir, **kw)
+    Campaign.from_toml(ref_cfg, progress=False).run()
+    cfg = _sleep_sim.write_config(run_dir, **kw)
+    kills = _inject_kills(cfg, n_kills, seed=n_kills)
+    assert sum(kills.values()) == n_kills
+    view = _sleep_sim.ledger_view(cfg)
+    assert view == _sleep_sim.ledger_view(ref_cfg)  # same batches, same values, same rounds
+    assert len(view) == 18 and all(state == "COMPLETE" for _, _, state, _ in view)
+    trials = open_session(cfg, load_pool=False).ledger.trials()
+    complete = Counter(t.user_attrs["candidate_id"] for t in trials if t.state.name == "COMPLETE")
+    assert set(complete.values()) == {1}  # told exactly once each; kills cost only retries
+    retried = len(trials) - len(complete)
+    print(f"fault injection: {kills['coordinator']} coordinator + {kills['worker']} worker "
+          f"SIGKILLs, {len(trials)} trials for 18 candidates ({retried} retried), 0 duplicates")
+
+
+# --- security and bad input ---------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_shell_strings_anywhere_in_the_packages():
+    """Subprocesses get argument lists, never a shell: no ``shell=True``, ``os.system`` or
+    ``os.popen`` in the packages, so no candidate string can become a shell command."""
+    pattern = re.compile(r"shell\s*=\s*True|os\.system\s*\(|os\.popen\s*\(|\beval\s*\(|\bexec\s*\(")
+    offenders = [f"{f.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for pkg in ("physics", "surrogates", "active_learning")
+                 for f in sorted((ROOT / pkg).rglob("*.py"))
+                 for n, line in enumerate(f.read_text().splitlines(), 1)
+                 if pattern.search(line.split("#", 1)[0])]
+    assert offenders == []
+
+
+def _one_line_error(res) -> None:
+    assert res.exit_code in (0, 2), (res.exit_code, res.output, res.exception)
+    assert "Traceback" not in res.output
+    if res.exit_code == 2:
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), res.output
+
+
+_CELLS = st.one_of(st.text(max_size=8), st.floats(allow_nan=True, allow_infinity=True).map(str),
+                   st.integers().map(str), st.sampled_from(["", "nan", "1e999", '"', ",", "\x00"]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_pool_files_never_crash_scout_run_nor_touch_the_study(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzzpool")
+    cfg = _sleep_sim.write_config(folder, n=8, seconds=0.0, budget=4, batch_size=4)
+    Campaign.from_toml(cfg, progress=False).run()
+    before = _sleep_sim.ledger_view(cfg)
+    pool = folder / "pool.csv"
+    lines = pool.read_text().splitlines()
+    kind = data.draw(st.sampled_from(["cell", "drop", "dup", "bytes", "header"]))
+    if kind == "cell":
+        i = data.draw(st.integers(1, len(lines) - 1))
+        cells = lines[i].split(",")
+        cells[data.draw(st.integers(0, len(cells) - 1))] = data.draw(_CELLS)
+        lines[i] = ",".join(cells)
+    elif kind == "drop":
+        del lines[data.draw(st.integers(1, len(lines) - 1))]
+    elif kind == "dup":
+        lines.append(lines[data.draw(st.integers(1, len(lines) - 1))])
+    elif kind == "header":
+        lines[0] = data.draw(st.text(max_size=20))
+    if kind == "bytes":
+        pool.write_bytes(data.draw(st.binary(max_size=200)))
+    else:
+        pool.write_text("\n".join(lines) + "\n")
+    for command in (run_command, status_command):
+        _one_line_error(CliRunner().invoke(command, [str(cfg), "--quiet"]
+                                           if command is run_command else [str(cfg)]))
+    assert _sleep_sim.ledger_view(cfg) == before  # bad input never changes the ledger
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_config_files_give_one_line_errors(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzzcfg")
+    cfg = _sleep_sim.write_config(folder, n=8, seconds=0.0, budget=4, batch_size=4)
+    text = cfg.read_text()
+    pos = data.draw(st.integers(0, len(text)))
+    cut = data.draw(st.integers(0, 12))
+    insert = data.draw(st.text(alphabet=st.sampled_from('=[]"\'#\n-0123456789abz.:/\\ {}'),
+                               max_size=12))
+    cfg.write_text(text[:pos] + insert + text[pos + cut:])
+    _one_line_error(CliRunner().invoke(status_command, [str(cfg)]))
+    for db in folder.glob("*.db"):  # status never creates a study
+        raise AssertionError(f"status created a study file {db.name}")
