@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial
 
 from physics import SimulationResult, Simulator
@@ -117,7 +118,14 @@ class Worker:
             return
         finally:
             self._busy = False
-        if self.tell(trial, result):
+        try:
+            ok = self.tell(trial, result)
+        except UpdateFinishedTrialError:
+            # reaped as stale meanwhile (heartbeats lost, e.g. a storage outage): its retry
+            # is already enqueued and will be told instead; nothing to record twice
+            stats.released += 1
+            return
+        if ok:
             stats.completed += 1
         else:
             stats.failed += 1
