@@ -73,8 +73,7 @@ def _ensure_mace_venv() -> bool:
     print(f"creating {venv} for MACE (one time; torch CPU + mace-torch)", file=sys.stderr)
     steps = [[sys.executable, "-m", "venv", "--without-pip", str(venv)],
              [str(MACE_PY), "-m", "ensurepip", "-q"],
-             [str(MACE_PY), "-m", "pip", "install", "-q", "torch==2.13.0",
-              "--extra-index-url", "https://download.pytorch.org/whl/cpu"],
+             [str(MACE_PY), "-m", "pip", "install", "-q", "torch==2.13.0"],  # CPU wheel here
              [str(MACE_PY), "-m", "pip", "install", "-q", "mace-torch"]]
     for cmd in steps:
         if subprocess.run(cmd).returncode != 0:
