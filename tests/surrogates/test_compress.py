@@ -117,3 +117,20 @@ def test_quantize_falls_back_cleanly_when_inaccurate(teacher):
         same = quantize(model, X, rtol=1e-9, require_speedup=False)
     assert not same.quantization_["quantized"]
     np.testing.assert_array_equal(same.predict(X).mean, model.predict(X).mean)
+
+
+def test_hill_student_prunes_and_distils_curves(tmp_path):
+    from physics import hill
+    from surrogates import HillSurrogate, load_model
+
+    rng = np.random.default_rng(0)
+    X, doses = rng.normal(size=(100, 3)), np.logspace(-2, 3, 8)
+    R = hill(doses[None], 0.1, 1.0 + 0.3 * X[:, 1:2], np.exp(X[:, :1]), 1.5)  # [n, 8]
+    hs = HillSurrogate(objective="log10_ec50", hidden=(16,), epochs=60, device="cpu")
+    teacher = Ensemble(hs, n_members=2).fit(X, R, doses=doses)
+    small = prune(teacher.members_[0], 0.5, X=X, method="activity", max_epochs=10)
+    assert small.hidden == (8,) and small.pruning_["sizes_after"] == [3, 8, 4]
+    back = load_model(small.save(tmp_path / "h.safetensors"))
+    np.testing.assert_array_equal(back.predict(X).mean, small.predict(X).mean)
+    student = distill(teacher, hs.set_params(hidden=(8,)), X)  # matches the mean curves
+    assert np.corrcoef(student.predict(X).mean, teacher.predict(X).mean)[0, 1] > 0.95
