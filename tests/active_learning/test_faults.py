@@ -152,7 +152,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_no_shell_strings_anywhere_in_the_packages():
     """Subprocesses get argument lists, never a shell: no ``shell=True``, ``os.system`` or
     ``os.popen`` in the packages, so no candidate string can become a shell command."""
-    pattern = re.compile(r"shell\s*=\s*True|os\.system\s*\(|os\.popen\s*\(|\beval\s*\(|\bexec\s*\(")
+    pattern = re.compile(r"shell\s*=\s*True|os\.system\s*\(|os\.popen\s*\("
+                         r"|(?<![.\w])eval\s*\(|(?<![.\w])exec\s*\(")
     offenders = [f"{f.relative_to(ROOT)}:{n}: {line.strip()}"
                  for pkg in ("physics", "surrogates", "active_learning")
                  for f in sorted((ROOT / pkg).rglob("*.py"))
@@ -165,7 +166,7 @@ def _one_line_error(res) -> None:
     assert res.exit_code in (0, 2), (res.exit_code, res.output, res.exception)
     assert "Traceback" not in res.output
     if res.exit_code == 2:
-        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        lines = [ln for ln in res.output.split("\n") if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: "), res.output
 
 
@@ -173,14 +174,22 @@ _CELLS = st.one_of(st.text(max_size=8), st.floats(allow_nan=True, allow_infinity
                    st.integers().map(str), st.sampled_from(["", "nan", "1e999", '"', ",", "\x00"]))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data())
-def test_fuzzed_pool_files_never_crash_scout_run_nor_touch_the_study(tmp_path_factory, data):
-    folder = tmp_path_factory.mktemp("fuzzpool")
+@pytest.fixture(scope="module")
+def finished_campaign(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("finished")
     cfg = _sleep_sim.write_config(folder, n=8, seconds=0.0, budget=4, batch_size=4)
     Campaign.from_toml(cfg, progress=False).run()
+    return folder
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_pool_files_never_crash_scout_run_nor_touch_the_study(finished_campaign, data):
+    folder = finished_campaign
+    cfg = folder / "campaign.toml"
     before = _sleep_sim.ledger_view(cfg)
     pool = folder / "pool.csv"
+    original = pool.read_bytes()
     lines = pool.read_text().splitlines()
     kind = data.draw(st.sampled_from(["cell", "drop", "dup", "bytes", "header"]))
     if kind == "cell":
@@ -194,14 +203,17 @@ def test_fuzzed_pool_files_never_crash_scout_run_nor_touch_the_study(tmp_path_fa
         lines.append(lines[data.draw(st.integers(1, len(lines) - 1))])
     elif kind == "header":
         lines[0] = data.draw(st.text(max_size=20))
-    if kind == "bytes":
-        pool.write_bytes(data.draw(st.binary(max_size=200)))
-    else:
-        pool.write_text("\n".join(lines) + "\n")
-    for command in (run_command, status_command):
-        _one_line_error(CliRunner().invoke(command, [str(cfg), "--quiet"]
-                                           if command is run_command else [str(cfg)]))
-    assert _sleep_sim.ledger_view(cfg) == before  # bad input never changes the ledger
+    try:
+        if kind == "bytes":
+            pool.write_bytes(data.draw(st.binary(max_size=200)))
+        else:
+            pool.write_text("\n".join(lines) + "\n")
+        for command in (run_command, status_command):
+            _one_line_error(CliRunner().invoke(command, [str(cfg), "--quiet"]
+                                               if command is run_command else [str(cfg)]))
+        assert _sleep_sim.ledger_view(cfg) == before  # bad input never changes the ledger
+    finally:
+        pool.write_bytes(original)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
