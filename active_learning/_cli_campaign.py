@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -26,16 +24,12 @@ def _user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .cli import USER_ERRORS
+        from .cli import USER_ERRORS, exit_on_user_error
 
         try:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
-            if os.environ.get("SCOUT_DEBUG"):
-                raise
-            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            click.secho(f"error: {msg}", fg="red", err=True)
-            sys.exit(2)
+            exit_on_user_error(exc)
 
     return wrapper
 

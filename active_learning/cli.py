@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -43,6 +43,15 @@ def _version() -> str:
         return "0+unknown"
 
 
+def exit_on_user_error(exc: BaseException) -> NoReturn:
+    """Report bad input as one ``error: ...`` line and exit 2 (re-raise with SCOUT_DEBUG=1)."""
+    if os.environ.get("SCOUT_DEBUG"):
+        raise exc
+    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    click.secho(f"error: {msg}", fg="red", err=True)
+    sys.exit(2)
+
+
 class _LazyGroup(click.Group):
     """A click group whose sub-commands are imported on first use."""
 
@@ -64,11 +73,7 @@ class _LazyGroup(click.Group):
         except click.ClickException:
             raise
         except USER_ERRORS as exc:
-            if os.environ.get("SCOUT_DEBUG"):
-                raise
-            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            click.secho(f"error: {msg}", fg="red", err=True)
-            sys.exit(2)
+            exit_on_user_error(exc)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
