@@ -11,6 +11,11 @@ import torch
 #: tolerances per dtype for numerics tests (relative, absolute)
 TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-10, 1e-12)}
 
+# The unit tests use tiny models: on a small shared machine, torch's intra-op threads cost far
+# more in synchronisation than they gain (10-100x slower with 2 threads under load). One thread
+# keeps the suite fast and its timings steady; benchmarks set their own thread counts.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
