@@ -33,18 +33,25 @@ class _SimulatorKind(click.ParamType):
         return str(value)
 
 
-def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; a value is read as JSON when it parses (``1``, ``true``,
-    ``["energy"]``), else kept as a string (``GFN1-xTB``)."""
+def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs of the CLI's ``--option``: a value is read as JSON when it parses
+    (``1``, ``true``, ``["energy"]``), then as a Python literal (``(64, 32)``, ``None``), else
+    kept as a string (``GFN1-xTB``, ``float64``)."""
+    import ast
+
     options: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"option {pair!r} is not KEY=VALUE")
         try:
-            options[key.strip()] = json.loads(raw)
+            value: Any = json.loads(raw)
         except json.JSONDecodeError:
-            options[key.strip()] = raw
+            try:
+                value = ast.literal_eval(raw)
+            except (ValueError, SyntaxError):
+                value = raw
+        options[key.strip()] = value
     return options
 
 
@@ -170,7 +177,7 @@ def simulate_command(kind: str, candidates: str, options: tuple[str, ...], out_c
     from physics import SimulationError, SimulationResult, make_simulator, to_atoms
 
     try:
-        sim = make_simulator(kind, **_parse_options(options))
+        sim = make_simulator(kind, **parse_options(options))
     except SimulationError as exc:
         raise ValueError(f"simulator {kind!r}: {exc}") from None
     ids, cands = read_candidates(candidates, column, id_column)

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ._cli_simulate import parse_options
+
 __all__ = ["train"]
-
-
-def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``("channels=16", "dtype=float64")`` → ``{"channels": 16, "dtype": "float64"}``."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"option {pair!r} is not KEY=VALUE")
-        try:
-            options[key.strip()] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            options[key.strip()] = text  # a bare word such as float64 or cpu
-    return options
 
 
 def _labels(structures: list[Any], target: str) -> Any:
@@ -84,7 +71,7 @@ def train(data: Path, kind: str, target: str, epochs: int | None, options: tuple
 
     if not data.is_file():
         raise FileNotFoundError(f"data file {str(data)!r} does not exist")
-    model = _build(kind, target, epochs, _parse_options(options))
+    model = _build(kind, target, epochs, parse_options(options))
     try:
         structures = read(str(data), index=":")
     except Exception as exc:  # ASE raises many kinds for a malformed file

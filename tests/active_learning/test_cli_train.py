@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from ase.io import write
 from click.testing import CliRunner
 
 from active_learning._cli_train import train
 from surrogates import EquivariantGNN
 from tests.surrogates._gnn_data import rattled
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture
@@ -56,3 +47,14 @@ def test_unknown_option_is_a_clear_error(xyz, monkeypatch):
     assert "'chanels' is not a parameter of 'gnn'" in result.output
     result = runner.invoke(main, ["train", str(xyz), "--kind", "nope"])
     assert result.exit_code == 2 and "not a surrogate of atoms" in result.output
+
+
+def test_options_read_json_then_python_literals_then_words():
+    from active_learning._cli_simulate import parse_options
+
+    assert parse_options(("channels=16", "relax=true", "targets=[\"gap\"]", "hidden=(64, 32)",
+                          "dtype=float64", "method=GFN1-xTB", "seed=None")) == {
+        "channels": 16, "relax": True, "targets": ["gap"], "hidden": (64, 32),
+        "dtype": "float64", "method": "GFN1-xTB", "seed": None}
+    with pytest.raises(ValueError, match="'channels' is not KEY=VALUE"):
+        parse_options(("channels",))
