@@ -5,7 +5,7 @@
     measurement noise. Learning curves at 50/100/300/1000 training variants; metrics on held-out
     variants against the noise-free truth: curve RMSE (fold-change), EC50 error (mean |Δlog10|,
     variants with ≥ 2-fold change), dynamic-range error (mean |Δlog10(rmax/rmin)|), Spearman ρ on
-    the objective (dynamic range rmax/rmin) and RMSE at doses 10× beyond both ends of the grid.
+    the objective (fold induction rmax/rmin) and RMSE at doses 10× beyond both ends of the grid.
     HillSurrogate vs CurveMLP vs CurveGP vs CurveRF, all trained unweighted: with σ = 5 % of a
     signal spanning three decades, 1/σ² weights span six decades and both torch models (Hill
     and MLP) then failed to train (curve RMSE ≈ 0.6, worse than the mean curve).
@@ -41,13 +41,13 @@ EXTRAP = np.array([1e-3, 1e5])  # µM, 10x beyond the 0.01-1e4 µM grid
 def models(seed: int) -> dict:
     """The competitors, same encoding, same data, same seed."""
     return {
-        "hill": HillSurrogate(objective="dynamic_range", alphabet=ALPHABET, increasing=None,
+        "hill": HillSurrogate(objective="fold_induction", alphabet=ALPHABET, increasing=None,
                               positive=True, hidden=(32,), epochs=1500, lr=1e-2,
                               weight_decay=1e-4, patience=150, random_state=seed, device="cpu"),
-        "curve_mlp": CurveMLP(objective="dynamic_range", alphabet=ALPHABET, hidden=(64, 64),
+        "curve_mlp": CurveMLP(objective="fold_induction", alphabet=ALPHABET, hidden=(64, 64),
                               epochs=1500, patience=150, random_state=seed, device="cpu"),
-        "gp": CurveGP(objective="dynamic_range", alphabet=ALPHABET, random_state=seed),
-        "rf": CurveRF(objective="dynamic_range", alphabet=ALPHABET, random_state=seed),
+        "gp": CurveGP(objective="fold_induction", alphabet=ALPHABET, random_state=seed),
+        "rf": CurveRF(objective="fold_induction", alphabet=ALPHABET, random_state=seed),
     }
 
 

@@ -130,7 +130,13 @@ class HillParams:
 
     @property
     def dynamic_range(self) -> float:
-        """``rmax / rmin`` (fold induction; < 1 for a decreasing curve, ``inf`` if rmin = 0)."""
+        """``rmax − rmin``, in response units (Razo-Mejia et al. 2018; < 0 for a decreasing
+        curve). The same definition as :class:`physics.AllostericSensor`'s target."""
+        return self.rmax - self.rmin
+
+    @property
+    def fold_induction(self) -> float:
+        """``rmax / rmin`` (< 1 for a decreasing curve, ``inf`` if rmin = 0)."""
         if self.rmin == 0.0:
             return math.inf if self.rmax > 0 else (-math.inf if self.rmax < 0 else math.nan)
         return self.rmax / self.rmin
@@ -167,6 +173,7 @@ class HillParams:
         """Plain dict of every field plus the derived quantities."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out.update(ec50=self.ec50, dynamic_range=self.dynamic_range,
+                   fold_induction=self.fold_induction,
                    effective_slope=self.effective_slope)
         return out
 

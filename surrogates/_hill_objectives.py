@@ -7,7 +7,8 @@ objective           definition                                                 u
 ==================  =========================================================  ==========
 ``ec50``            dose of the half-way response, = K for a Hill curve         µM
 ``log10_ec50``      log10(ec50)                                                 log10 µM
-``dynamic_range``   rmax / rmin (saturated over basal response)                 ratio
+``dynamic_range``   rmax − rmin (as :class:`physics.AllostericSensor` reports)  response
+``fold_induction``  rmax / rmin (saturated over basal response)                 ratio
 ``leakiness``       rmin = R(0)                                                 response
 ``saturation``      rmax = R(∞)                                                 response
 ``hill_n``          n, the cooperativity (effective slope for sampled curves)   —
@@ -25,7 +26,8 @@ import numpy as np
 
 __all__ = ["OBJECTIVES", "objective_from_params", "params_from_curves", "parse_objective"]
 
-OBJECTIVES = ("ec50", "log10_ec50", "dynamic_range", "leakiness", "saturation", "hill_n",
+OBJECTIVES = ("ec50", "log10_ec50", "dynamic_range", "fold_induction", "leakiness", "saturation",
+              "hill_n",
               "response@<dose µM>")
 
 
@@ -59,7 +61,8 @@ def objective_from_params(params: dict[str, np.ndarray], name: str) -> np.ndarra
         table = {
             "ec50": K,
             "log10_ec50": np.log10(K),
-            "dynamic_range": rmax / rmin,
+            "dynamic_range": rmax - rmin,
+            "fold_induction": rmax / rmin,
             "leakiness": rmin,
             "saturation": rmax,
             "hill_n": n,

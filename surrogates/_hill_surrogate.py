@@ -49,7 +49,8 @@ class HillSurrogate(Surrogate):
 
     Args:
         objective: what :meth:`predict` returns: ``"ec50"`` (µM), ``"log10_ec50"``,
-            ``"dynamic_range"`` (rmax/rmin), ``"leakiness"`` (rmin), ``"saturation"`` (rmax),
+            ``"dynamic_range"`` (rmax − rmin), ``"fold_induction"`` (rmax/rmin),
+            ``"leakiness"`` (rmin), ``"saturation"`` (rmax),
             ``"hill_n"`` or ``"response@<dose µM>"``.
         increasing: ``True``: rmax ≥ rmin (response rises with dose); ``False``: rmax ≤ rmin;
             ``None``: the direction is learned per variant (for libraries that hold both).

@@ -84,14 +84,16 @@ def test_fit_recovers_exact_curve() -> None:
     assert (p.rmin, p.rmax, p.K, p.n) == pytest.approx((0.3, 2.0, 12.0, 2.2), rel=1e-6)
     assert p.r2 == pytest.approx(1.0) and not p.flat and not p.censored and not p.failed
     assert p.ec50 == p.K
-    assert p.dynamic_range == pytest.approx(2.0 / 0.3, rel=1e-6)
+    assert p.fold_induction == pytest.approx(2.0 / 0.3, rel=1e-6)
+    assert p.dynamic_range == pytest.approx(2.0 - 0.3, rel=1e-6)
     assert p.effective_slope == pytest.approx(2.2 * 1.7 / 4, rel=1e-6)
 
 
 def test_fit_decreasing_curve() -> None:
     d, y = _noisy(4, rmin=2.0, rmax=0.2, K=30.0, n=1.2)
     p = fit_hill(d, y)
-    assert p.rmax < p.rmin and p.effective_slope < 0 and p.dynamic_range < 1
+    assert p.rmax < p.rmin and p.effective_slope < 0 and p.fold_induction < 1
+    assert p.dynamic_range < 0
     assert p.K == pytest.approx(30.0, rel=0.25) and p.n == pytest.approx(1.2, rel=0.25)
 
 

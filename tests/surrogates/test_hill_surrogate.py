@@ -60,7 +60,8 @@ def test_objectives_are_derived_from_parameters(additive_model: HillSurrogate) -
     p = additive_model.predict_params(VARIANTS)
     for objective, expected in [
         ("ec50", p["K"]), ("log10_ec50", np.log10(p["K"])), ("hill_n", p["n"]),
-        ("dynamic_range", p["rmax"] / p["rmin"]), ("leakiness", p["rmin"]),
+        ("dynamic_range", p["rmax"] - p["rmin"]),
+        ("fold_induction", p["rmax"] / p["rmin"]), ("leakiness", p["rmin"]),
         ("saturation", p["rmax"]), ("response@10", additive_model.predict_curve(VARIANTS, [10.0])[:, 0]),
     ]:
         additive_model.set_params(objective=objective)
@@ -188,13 +189,13 @@ def test_bad_input_at_predict_and_config() -> None:
 
 def test_positive_responses_spanning_decades() -> None:
     """Fold-change-like data: leakiness spans three decades; positive=True keeps rmin > 0 and
-    learns it in log space (a positive dynamic range rmax/rmin for every variant)."""
+    learns it in log space (a positive fold induction rmax/rmin for every variant)."""
     t = true_params(VARIANTS)
     leak = 10.0 ** (-3 + 2 * (np.arange(27) % 3) / 2 + 0.3 * (np.arange(27) // 9))  # 1e-3..~0.4
     doses = np.r_[0.0, DOSES]
     Y = hill(doses[None, :], leak[:, None], 1.0, t["K"][:, None], t["n"][:, None])
     model = HillSurrogate(alphabet=ALPHABET, hidden=(), positive=True, epochs=1000, lr=3e-2,
-                          val_fraction=0.0, dtype="float64", objective="dynamic_range")
+                          val_fraction=0.0, dtype="float64", objective="fold_induction")
     model.fit(VARIANTS, Y, doses, sigma=0.05 * Y)  # 5 % relative error
     p = model.predict_params(VARIANTS)
     assert np.all(p["rmin"] > 0) and np.all(model.predict(VARIANTS).mean >= 1.0)
