@@ -129,14 +129,9 @@ def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Gener
     import surrogates
 
     comp = cfg.compression
-    opts = dict(comp.student)
-    student, s_form = None, ("smiles" if form in ("atoms", "smiles") else form)
-    if "kind" in opts:
-        kind = opts.pop("kind")
-        if kind not in surrogates.SURROGATES:
-            raise ValueError(f"compression.student.kind = {kind!r} is not a known surrogate")
-        student = surrogates.SURROGATES[kind](**opts).set_params(random_state=seed)
-        s_form = student.input_kind
+    student = comp.build_student(random_state=seed)
+    s_form = student.input_kind if student is not None else \
+        ("smiles" if form in ("atoms", "smiles") else form)
     ok = np.setdiff1d(np.arange(len(pool)), pool.failed_indices())
     sample = np.sort(rng.choice(ok, min(ok.size, 4096), replace=False))
     return surrogates.Screener.from_teacher(
