@@ -12,7 +12,9 @@ prediction" is depends on the pair of models:
   a second output (so the screener keeps a cheap uncertainty); features are computed once.
 - Hill students of Hill teachers: the teacher's *curves* on its training dose grid (a curve
   loss, which also matches the Hill parameters that generate them).
-- Students of ``ase.Atoms`` (GNNs): energies and, when the teacher predicts them, forces.
+- Students of ``ase.Atoms`` (GNNs): the teacher's values and, for energy models, its forces
+  (ensemble mean of −∂E/∂x); labelled structures are repeated to carry weight λ. A GNN
+  student has no std head, so ``match_std`` does not apply to it.
 - Anything else: ``student.fit(X, y)`` on the teacher's mean.
 """
 
@@ -27,7 +29,7 @@ from .._ensemble import Ensemble
 from .._mlp_base import MLPSurrogateBase
 from .._prediction import Prediction
 
-__all__ = ["distill", "teacher_outputs"]
+__all__ = ["distill", "label_repeats", "teacher_outputs"]
 
 
 def _accepts(fn: Any, name: str) -> bool:
@@ -138,17 +140,50 @@ def distill(teacher: Any, student: Any, X_unlabelled: Any, X_labelled: Any = Non
             F = np.concatenate([F, student.featurize(Xs_lab, offset=len(Xs))])
         return student.fit_features(F, target, sample_weight=w, y_std=std)
 
+    if getattr(student, "input_kind", None) == "atoms" and _accepts(student.fit, "y"):
+        return _distill_structures(teacher, student, X_unlabelled, Xs, X_labelled, Xs_lab,
+                                   target, n_lab, float(label_weight))
     X_all = _concat(Xs, Xs_lab if n_lab else None)
-    if (student.input_kind == "atoms" and hasattr(teacher_first(teacher), "predict_forces")
-            and _accepts(student.fit, "y")):
-        forces = list(teacher_outputs(teacher, X_unlabelled, "predict_forces").mean)
-        if n_lab == 0:  # energies and forces, both from the teacher
-            name = student.get_params().get("target", "energy")
-            return student.fit(X_all, {name: target, "forces": forces})
     kwargs: dict[str, Any] = {}
     if _accepts(student.fit, "sample_weight"):
         kwargs["sample_weight"] = w
     return student.fit(X_all, target, **kwargs)
+
+
+def label_repeats(n_pool: int, n_lab: int, label_weight: float) -> int:
+    """How often to repeat each labelled structure so labels get ≈ ``λ`` of the loss
+    (students whose ``fit`` takes no sample weights): ``round(λ/(1−λ) · n_pool/n_lab)``,
+    at least 1 (0 when ``λ = 0``)."""
+    if n_lab == 0 or label_weight <= 0.0:
+        return 0
+    if label_weight >= 1.0 or n_pool == 0:
+        return 1
+    return max(1, round(label_weight / (1.0 - label_weight) * n_pool / n_lab))
+
+
+def _distill_structures(teacher: Any, student: Any, X_t: Any, Xs: Any, X_t_lab: Any,
+                        Xs_lab: Any, target: np.ndarray, n_lab: int, label_weight: float) -> Any:
+    """GNN student of ``ase.Atoms``: the teacher's values (and forces for energy models).
+
+    Forces come from the teacher (ensemble mean of −∂E/∂x) on the pool and on the labelled
+    structures. Labelled structures are repeated (see :func:`label_repeats`) because the GNN
+    loss has no per-structure weights; with ``λ = 1`` only the labels are used.
+    """
+    n_pool = len(Xs)
+    reps = label_repeats(n_pool, n_lab, label_weight)
+    pool_part = range(n_pool) if label_weight < 1.0 or n_lab == 0 else range(0)
+    idx = [*pool_part, *[n_pool + i for i in range(n_lab) for _ in range(reps)]]
+    X_all = _concat(list(Xs), list(Xs_lab) if n_lab else None)
+    name = student.get_params().get("target", "energy")
+    labels: dict[str, Any] = {name: np.asarray(target)[idx]}
+    first = teacher_first(teacher)
+    if name == "energy" and getattr(first, "target", None) == "energy" \
+            and hasattr(first, "predict_forces"):
+        forces = list(teacher_outputs(teacher, X_t, "predict_forces").mean)
+        if n_lab:
+            forces += list(teacher_outputs(teacher, X_t_lab, "predict_forces").mean)
+        labels["forces"] = [forces[i] for i in idx]
+    return student.fit([X_all[i] for i in idx], labels)
 
 
 def teacher_first(teacher: Any) -> Any:

@@ -18,8 +18,8 @@ saved, so the least sensitive layers go first. The pruned model is then fine-tun
 distillation from the unpruned one (match its raw outputs on the sample).
 
 Pruned parts: the MLP of :class:`FingerprintSurrogate` / :class:`MLPSurrogate` (``net_``),
-and the epistatic MLP of :class:`HillSurrogate` (``net_.epistatic``). e3nn models of
-``ase.Atoms`` are not pruned yet: compress them by distilling into a fingerprint student.
+and the epistatic MLP of :class:`HillSurrogate` (``net_.epistatic``). An
+:class:`EquivariantGNN` is pruned by irrep channels instead (:mod:`._prune_e3nn`).
 """
 
 from __future__ import annotations
@@ -195,7 +195,8 @@ def prune(model: Any, amount: float | None = None, budget: float | None = None,
 
     Args:
         model: a fitted :class:`FingerprintSurrogate`, :class:`MLPSurrogate`,
-            or :class:`HillSurrogate`.
+            :class:`HillSurrogate`, or :class:`EquivariantGNN` (channels pruned, see
+            :func:`~._prune_e3nn.prune_gnn`; methods ``"l1"``/``"activity"``, FLOP budgets).
         amount: fraction (0 ≤ amount < 1) of the units of every hidden layer to remove.
         budget: instead of ``amount``: target cost as a fraction (0 < budget ≤ 1) of the
             original FLOPs (``budget_kind="flops"``) or measured latency (``"latency"``) per
@@ -214,6 +215,13 @@ def prune(model: Any, amount: float | None = None, budget: float | None = None,
         raise ValueError(f"budget must be in (0, 1] (a fraction of the cost), got {budget}")
     if budget_kind not in ("flops", "latency"):
         raise ValueError(f"budget_kind must be 'flops' or 'latency', got {budget_kind!r}")
+    if getattr(model, "input_kind", None) == "atoms" and hasattr(model, "module_"):
+        from ._prune_e3nn import prune_gnn
+
+        if budget_kind != "flops":
+            raise ValueError("GNN pruning meets FLOP budgets only (budget_kind='flops')")
+        return prune_gnn(model, amount, budget, method=method, X=X, fine_tune=fine_tune,
+                         max_epochs=max_epochs, random_state=random_state)
     net, rebuild, inputs = _slot(model)
     if any(type(m).__name__ == "Linear" and "quantized" in type(m).__module__
            for m in net.modules()):
