@@ -15,15 +15,20 @@ idempotent:
 
 Stopping: the budget (simulations in all, initial design included), ``rounds`` (rounds in all,
 round 0 included), or the top-k unchanged for ``stop_patience`` rounds.
+
+Workers: the config's ``[executor]`` (:mod:`._executors`) starts them — local processes, a Dask
+cluster, or SLURM/PBS jobs. With one local worker (the default) the coordinator simulates
+in-process between its looks at the ledger; it does the same whenever every started worker
+has gone (idle, killed), after restarting them once if they had been running a while.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import math
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
@@ -34,23 +39,21 @@ from ._config import CampaignConfig
 from ._ledger import Record
 from ._plan import RoundPlan, plan_initial, plan_round
 from ._session import Session, load_config, open_session
-from ._worker import FINISHED_KEY, Worker
+from ._worker import FINISHED_KEY, Worker, make_worker
+
+if TYPE_CHECKING:
+    from ._executors import Executor
 
 __all__ = ["Campaign", "round_key"]
 
 STOP_KEY = "scout:stop_reason"
+#: seconds workers must have run before the coordinator restarts them when all have left
+RESTART_AFTER = 60.0
 
 
 def round_key(r: int, done: bool = False) -> str:
     """Study user attribute holding round ``r``'s plan (or its summary when ``done``)."""
     return f"round:{r:03d}" + (":done" if done else "")
-
-
-def _worker_main(config: dict[str, Any], base_dir: str, idle_timeout: float) -> None:
-    """Entry point of a local worker process (spawned): join the study and work."""
-    from ._worker import run_worker
-
-    run_worker(CampaignConfig.from_dict(config, base_dir), idle_timeout=idle_timeout)
 
 
 class Campaign:
@@ -61,6 +64,8 @@ class Campaign:
         heartbeat: ``(interval, grace)`` seconds for a new study's worker heartbeats.
         progress: print a line per round and a progress bar while simulations run.
         poll: seconds between looks at the ledger while waiting for workers.
+        executor: an :class:`~._executors.Executor` to start the workers with, instead of the
+            one the config's ``[executor]`` section describes.
 
     Example::
 
@@ -70,13 +75,15 @@ class Campaign:
     """
 
     def __init__(self, config: CampaignConfig, *, heartbeat: tuple[int, int] = (10, 30),
-                 progress: bool = True, poll: float = 0.2) -> None:
+                 progress: bool = True, poll: float = 0.2, executor: Executor | None = None
+                 ) -> None:
         self.config = load_config(config)
         self.heartbeat = heartbeat
         self.progress = progress
         self.poll = float(poll)
         self.console = Console(stderr=True, quiet=not progress)
-        self._procs: list[Any] = []
+        self.executor = executor
+        self._started = math.inf  # monotonic time the workers were last started
         self._worker: Worker | None = None
 
     @classmethod
@@ -165,14 +172,17 @@ class Campaign:
         ledger = session.ledger
         bar = tqdm(total=len(plan.batch), desc=f"round {plan.round}", unit="sim",
                    disable=not self.progress, leave=False, file=sys.stderr)
+        batch = set(plan.batch)
         try:
             while True:
-                records = ledger.records()
-                final = sum(records[i].state in ("COMPLETE", "FAIL") for i in plan.batch)
+                # a cheap look (only the waiting and running trials), then the full records
+                final = len(batch) - len(batch & ledger.pending())
                 bar.update(final - bar.n)
-                if final == len(plan.batch):
-                    return records
-                if not any(p.is_alive() for p in self._procs):
+                if final == len(batch):
+                    records = ledger.records()
+                    if all(records[i].state in ("COMPLETE", "FAIL") for i in batch):
+                        return records  # (else a retry was being enqueued: look again)
+                if not self._workers_alive():
                     if self._in_process(session).run(drain=True).told:
                         continue  # progress made: look again at once
                 ledger.reap_stale()
@@ -182,10 +192,7 @@ class Campaign:
 
     def _in_process(self, session: Session) -> Worker:
         if self._worker is None:
-            self._worker = Worker(ledger=session.ledger,
-                                  candidates=lambda idx: session.pool.get(idx, "simulator"),
-                                  simulator=self.config.simulator.build(),
-                                  objective=self.config.campaign.objective)
+            self._worker = make_worker(session)
         return self._worker
 
     # --- bookkeeping -------------------------------------------------------------------
@@ -210,29 +217,40 @@ class Campaign:
         self.console.print(f"round {plan.round}: {s['evaluations']} evaluations, {s['failed']} "
                            f"failed, best {best} | {t}")
 
-    # --- local worker processes --------------------------------------------------------
+    # --- workers ----------------------------------------------------------------------
     def _start_workers(self, session: Session) -> None:
-        n = int(self.config.campaign.workers)
-        if n <= 1:
-            return
-        ctx = mp.get_context("spawn")
-        data, base = self.config.to_dict(), str(self.config.base_dir)
-        for _ in range(n):
-            p = ctx.Process(target=_worker_main, args=(data, base, 3600.0), daemon=True)
-            p.start()
-            self._procs.append(p)
-        self.console.print(f"started {n} worker processes")
+        """Start the workers the config's ``[executor]`` describes (none for one local
+        worker: the coordinator simulates in-process)."""
+        from ._executors import make_executor, plugin_modules
+
+        ex = self.config.executor
+        if self.executor is None:
+            if ex.kind == "local" and ex.n_workers <= 1:
+                return
+            self.executor = make_executor(ex, imports=plugin_modules(self.config))
+        self.executor.start(self.config)
+        self._started = time.monotonic()
+        self.console.print(f"started {self.executor.n_workers} workers "
+                           f"({type(self.executor).__name__})")
+
+    def _workers_alive(self) -> bool:
+        """Whether workers are running (or queued). Workers that all left after running a
+        while (idle time-out, a node lost) are started once more; ones that die at once are
+        not restarted, and the coordinator simulates in-process instead."""
+        if self.executor is None:
+            return False
+        if self.executor.alive():
+            return True
+        if time.monotonic() - self._started > RESTART_AFTER:
+            self.console.print("every worker has left; starting them again")
+            self.executor.stop(finished=False, timeout=10.0)
+            self.executor.start(self.config)
+            self._started = time.monotonic()
+            return True
+        return False
 
     def _stop_workers(self, finished: bool) -> None:
-        """Finished: workers see the flag and exit. Otherwise SIGTERM them (each finishes or
-        releases its trial)."""
-        for p in self._procs:
-            if not finished and p.is_alive():
-                p.terminate()
-        for p in self._procs:
-            p.join(timeout=60)
-            if p.is_alive():
-                p.terminate()
-                p.join(timeout=10)
-        self._procs = []
-
+        """Finished: workers see the flag and exit. Otherwise stop them (a local worker
+        finishes or releases its trial on SIGTERM)."""
+        if self.executor is not None:
+            self.executor.stop(finished)

@@ -3,7 +3,7 @@
 Sections (each a frozen dataclass; see the example configs under ``examples/``)::
 
     [campaign]     name, direction | target, objective, budget, batch_size, initial, rounds,
-                   seed, storage, workers, max_retries, stop_patience, top_k
+                   seed, storage, workers, timeout, max_retries, stop_patience, top_k
     [pool]         kind = "molecules" | "sequences" | "designs", path, columns, or a
                    combinatorial library (sites, wild_type)
     [simulator]    kind (a key of physics.SIMULATORS) + its options, passed to make_simulator
@@ -12,6 +12,12 @@ Sections (each a frozen dataclass; see the example configs under ``examples/``):
                    screen_fraction
     [acquisition]  kind (a key of ACQUISITIONS), beta, xi, diversity, initial_design
     [fidelity]     optional cheap simulator: kind, objective, per_round, use_as_feature + options
+    [executor]     where workers run: kind = "local" | "dask" | "slurm" | "pbs", n_workers, ...
+                   (:mod:`._executor_config`)
+
+Storage URLs follow SQLAlchemy's SQLite rule, for ``journal:`` files too: three slashes and a
+relative path (``sqlite:///run.db``, ``journal:///run.log``) are taken from the config's
+folder; four slashes (``journal:////scratch/run.log``) are an absolute path.
 
 Unknown sections or keys raise ``ValueError`` naming ``section.key`` and the allowed keys; a
 missing file raises ``FileNotFoundError`` naming the key and the resolved path. Paths are
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +48,20 @@ from ._config_values import (
     check_float,
     check_keys,
     read_choice,
+    read_float,
     read_int,
     read_str,
     read_table,
     thaw,
 )
+from ._executor_config import ExecutorConfig
 
 __all__ = [
     "AcquisitionConfig",
     "CampaignConfig",
     "CampaignSection",
     "CompressionConfig",
+    "ExecutorConfig",
     "FidelityConfig",
     "PoolConfig",
     "SimulatorConfig",
@@ -69,7 +78,10 @@ class CampaignSection:
     """``[campaign]``: what to optimise and how much to spend.
 
     ``budget`` counts high-fidelity simulations in all (initial design included);
-    ``storage`` is an Optuna storage URL (default ``sqlite:///<config dir>/<name>.db``).
+    ``storage`` is an Optuna storage URL (default ``sqlite:///<config dir>/<name>.db``);
+    ``workers`` the number of worker processes (``[executor] n_workers``); ``timeout`` the
+    wall-clock seconds one simulation may take before it is killed and told FAIL ("timed
+    out after N s"; ``None``: no limit).
     """
 
     name: str
@@ -83,6 +95,7 @@ class CampaignSection:
     seed: int = 0
     storage: str = ""
     workers: int = 1
+    timeout: float | None = None
     max_retries: int = 2
     stop_patience: int | None = None
     top_k: int = 10
@@ -122,10 +135,18 @@ class CampaignSection:
             seed=read_int(w, data, "seed", 0, minimum=0),
             storage=_resolve_storage(storage, name, base_dir),
             workers=read_int(w, data, "workers", 1, minimum=1),
+            timeout=_read_timeout(data),
             max_retries=read_int(w, data, "max_retries", 2, minimum=0),
             stop_patience=read_int(w, data, "stop_patience", None, minimum=1),
             top_k=read_int(w, data, "top_k", 10, minimum=1),
         )
+
+
+def _read_timeout(data: Mapping[str, Any]) -> float | None:
+    timeout = read_float("campaign", data, "timeout", None, minimum=0.0)
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"campaign.timeout must be > 0 seconds, got {timeout}")
+    return timeout
 
 
 def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
@@ -135,6 +156,9 @@ def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
         return f"sqlite:///{base_dir / f'{name}.db'}"
     if "\x00" in url or "\n" in url:
         raise ValueError("campaign.storage must be one line (an Optuna storage URL)")
+    if url.startswith("journal:") and not url.startswith("journal:///"):
+        raise ValueError(f"campaign.storage = {url!r}: a journal file is journal:///relative"
+                         f"/path.log (from the config's folder) or journal:////absolute/path.log")
     for prefix in ("sqlite:///", "journal:///"):
         rest = url[len(prefix):]
         if url.startswith(prefix) and rest and not rest.startswith("/") and rest != ":memory:":
@@ -143,7 +167,7 @@ def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
 
 
 _SECTIONS = ("campaign", "pool", "simulator", "surrogate", "compression", "acquisition",
-             "fidelity")
+             "fidelity", "executor")
 
 
 @dataclass(frozen=True)
@@ -158,6 +182,7 @@ class CampaignConfig:
     acquisition: AcquisitionConfig
     fidelity: FidelityConfig | None
     base_dir: Path
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> CampaignConfig:
@@ -202,6 +227,7 @@ class CampaignConfig:
             acquisition=AcquisitionConfig.from_dict(tables["acquisition"], base),
             fidelity=fidelity,
             base_dir=base,
+            executor=ExecutorConfig.from_dict(tables["executor"], base, campaign.workers),
         )
 
     @property
@@ -238,4 +264,5 @@ class CampaignConfig:
         }
         if self.fidelity is not None:
             out["fidelity"] = self.fidelity.to_dict()
+        out["executor"] = self.executor.to_dict()
         return out

@@ -25,6 +25,7 @@ __all__ = [
     "read_int",
     "read_path",
     "read_str",
+    "read_str_list",
     "read_table",
     "thaw",
 ]
@@ -67,8 +68,9 @@ def read_table(where: str, data: Mapping[str, Any], key: str, *, required: bool 
 
 
 def read_str(where: str, table: Mapping[str, Any], key: str, default: Any = _MISSING,
-             *, pattern: str | None = None) -> Any:
-    """A non-empty string (``default`` when absent; missing and no default -> ValueError)."""
+             *, pattern: str | None = None, what: str | None = None) -> Any:
+    """A non-empty string (``default`` when absent; missing and no default -> ValueError),
+    matching ``pattern`` when given (``what`` describes it in the error)."""
     value = table.get(key, default)
     if value is _MISSING:
         raise ValueError(f"missing required key {where}.{key}")
@@ -77,8 +79,25 @@ def read_str(where: str, table: Mapping[str, Any], key: str, default: Any = _MIS
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{where}.{key} must be a non-empty string, got {_show(value)}")
     if pattern is not None and not re.fullmatch(pattern, value):
-        raise ValueError(f"{where}.{key} = {_show(value)} must match {pattern}")
+        raise ValueError(f"{where}.{key} = {_show(value)} "
+                         + (f"is not {what}" if what else f"must match {pattern}"))
     return value
+
+
+def read_str_list(where: str, table: Mapping[str, Any], key: str, *, pattern: str,
+                  what: str) -> tuple[str, ...]:
+    """A list of strings each matching ``pattern`` (integers are taken as their digits);
+    empty when absent. The error names the item: ``executor.gpus[1] = 'x' is not <what>``."""
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{where}.{key} must be a list of strings, got {_show(value)}")
+    out = []
+    for i, item in enumerate(value):
+        item = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        if not isinstance(item, str) or not re.fullmatch(pattern, item):
+            raise ValueError(f"{where}.{key}[{i}] = {_show(item)} is not {what}")
+        out.append(item)
+    return tuple(out)
 
 
 def read_choice(where: str, table: Mapping[str, Any], key: str, choices: Iterable[str],

@@ -19,24 +19,21 @@ A TOML section, checked up front like the rest of the config::
     python = "/opt/venv/bin/python"     # interpreter on the compute nodes (checked to exist)
     local_directory = "scratch"         # Dask worker scratch folder (resolved, created)
 
-:func:`load_campaign` reads a campaign TOML holding an ``[executor]`` section: the executor
-part is split off and the rest is the ordinary :class:`CampaignConfig` (so the campaign's config
-hash, which workers check, never depends on where workers run). Paths are resolved against
-the config's folder; nothing in the file is executed, expanded by a shell, or evaluated.
+The section is part of :class:`CampaignConfig` (``config.executor``) but not of the campaign's
+config hash, so changing where workers run never invalidates a resume. ``n_workers`` defaults
+to ``[campaign] workers``; giving both with different values is an error. Paths are resolved
+against the config's folder; nothing in the file is executed, expanded by a shell, or
+evaluated.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
-from ._config import CampaignConfig
 from ._config_values import (
     check_keys,
     read_choice,
@@ -44,32 +41,21 @@ from ._config_values import (
     read_int,
     read_path,
     read_str,
+    read_str_list,
+    thaw,
 )
 
-__all__ = ["EXECUTOR_KINDS", "ExecutorConfig", "load_campaign"]
+__all__ = ["EXECUTOR_KINDS", "ExecutorConfig"]
 
 EXECUTOR_KINDS = ("local", "dask", "slurm", "pbs")
 #: a device id as CUDA_VISIBLE_DEVICES takes it: an index or a GPU/MIG UUID
-_DEVICE = re.compile(r"^(\d{1,3}|(GPU|MIG)-[A-Za-z0-9-]{1,80})$")
+_DEVICE = r"\d{1,3}|(GPU|MIG)-[A-Za-z0-9-]{1,80}"
 #: a scheduler directive: an option, never a shell command or a second line
-_DIRECTIVE = re.compile(r"^-{1,2}[A-Za-z][A-Za-z0-9_-]*([= ][A-Za-z0-9_.:,=/@+-]{1,200})?$")
-_WALLTIME = re.compile(r"^(\d+-)?\d{1,3}:\d{2}(:\d{2})?$")
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s?([KMGT]i?B)$", re.IGNORECASE)
+_DIRECTIVE = r"-{1,2}[A-Za-z][A-Za-z0-9_-]*([= ][A-Za-z0-9_.:,=/@+-]{1,200})?"
+_WALLTIME = r"(\d+-)?\d{1,3}:\d{2}(:\d{2})?"
+_MEMORY = r"\d+(\.\d+)?\s?([KMGTkmgt]i?[Bb])"
+_ADDRESS = r"(tcp|tls|inproc|ucx)://[^\s]+"
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
-
-
-def _str_list(where: str, data: Mapping[str, Any], key: str, pattern: re.Pattern[str],
-              what: str) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise ValueError(f"{where}.{key} must be a list of strings, got {value!r}")
-    out = []
-    for i, item in enumerate(value):
-        item = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-        if not isinstance(item, str) or not pattern.match(item):
-            raise ValueError(f"{where}.{key}[{i}] = {item!r} is not {what}")
-        out.append(item)
-    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -92,18 +78,22 @@ class ExecutorConfig:
     local_directory: str | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base_dir: str | os.PathLike) -> ExecutorConfig:
-        """Check an ``[executor]`` table; ``ValueError`` names ``executor.key`` and the problem."""
+    def from_dict(cls, data: Mapping[str, Any], base_dir: str | os.PathLike,
+                  workers: int | None = None) -> ExecutorConfig:
+        """Check an ``[executor]`` table; ``ValueError`` names ``executor.key`` and the problem.
+
+        ``workers``: ``[campaign] workers``, the default of ``n_workers`` (a value other
+        than 1 must agree with an explicit ``n_workers``).
+        """
         w = "executor"
         if not isinstance(data, Mapping):
             raise ValueError(f"[executor] must be a table, got {type(data).__name__}")
         check_keys(w, data, [f.name for f in fields(cls)])
         base = Path(base_dir)
-        kind = read_choice(w, data, "kind", EXECUTOR_KINDS, "local")
-        address = read_str(w, data, "address", None)
-        if address is not None and not re.match(r"^(tcp|tls|inproc|ucx)://[^\s]+$", address):
-            raise ValueError(f"executor.address = {address!r} is not a Dask scheduler address "
-                             f"(tcp://host:port)")
+        n_workers = read_int(w, data, "n_workers", workers or 1, minimum=1)
+        if "n_workers" in data and workers not in (None, 1, n_workers):
+            raise ValueError(f"executor.n_workers = {n_workers} disagrees with campaign.workers "
+                             f"= {workers}; give only one of them")
         python = read_str(w, data, "python", None)
         if python is not None:
             exe = read_path("executor.python", python, base)
@@ -114,50 +104,33 @@ class ExecutorConfig:
         if local_dir is not None:
             local_dir = str(read_path("executor.local_directory", local_dir, base,
                                       must_exist=False))
-        walltime = read_str(w, data, "walltime", "01:00:00")
-        if not _WALLTIME.match(walltime):
-            raise ValueError(f"executor.walltime = {walltime!r} is not [D-]HH:MM[:SS]")
-        memory = read_str(w, data, "memory", "4GB")
-        if not _MEMORY.match(memory):
-            raise ValueError(f"executor.memory = {memory!r} is not a size like '4GB'")
         return cls(
-            kind=kind,
-            n_workers=read_int(w, data, "n_workers", 1, minimum=1),
-            gpus=_str_list(w, data, "gpus", _DEVICE, "a device id (an index or a GPU UUID)"),
+            kind=read_choice(w, data, "kind", EXECUTOR_KINDS, "local"),
+            n_workers=n_workers,
+            gpus=read_str_list(w, data, "gpus", pattern=_DEVICE,
+                               what="a device id (an index or a GPU UUID)"),
             idle_timeout=read_float(w, data, "idle_timeout", 300.0, minimum=0.0),
-            address=address,
+            address=read_str(w, data, "address", None, pattern=_ADDRESS,
+                             what="a Dask scheduler address (tcp://host:port)"),
             cores=read_int(w, data, "cores", 1, minimum=1),
-            memory=memory,
-            walltime=walltime,
-            queue=read_str(w, data, "queue", None, pattern=_WORD),
-            account=read_str(w, data, "account", None, pattern=_WORD),
+            memory=read_str(w, data, "memory", "4GB", pattern=_MEMORY,
+                            what="a size like '4GB'"),
+            walltime=read_str(w, data, "walltime", "01:00:00", pattern=_WALLTIME,
+                              what="[D-]HH:MM[:SS]"),
+            queue=read_str(w, data, "queue", None, pattern=_WORD, what="a queue name"),
+            account=read_str(w, data, "account", None, pattern=_WORD, what="an account name"),
             gpus_per_worker=read_int(w, data, "gpus_per_worker", 0, minimum=0),
-            job_extra=_str_list(w, data, "job_extra", _DIRECTIVE,
-                                "a scheduler option like '--constraint=a100'"),
+            job_extra=read_str_list(w, data, "job_extra", pattern=_DIRECTIVE,
+                                    what="a scheduler option like '--constraint=a100'"),
             python=python,
             local_directory=local_dir,
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """TOML-shaped data (None-valued keys left out); ``from_dict`` rebuilds it."""
+        return {f.name: thaw(getattr(self, f.name)) for f in fields(self)
+                if getattr(self, f.name) is not None}
+
     def device_for(self, i: int) -> str | None:
         """The device pinned for worker ``i`` (round-robin over ``gpus``), or ``None``."""
         return self.gpus[i % len(self.gpus)] if self.gpus else None
-
-
-def load_campaign(path: str | os.PathLike) -> tuple[CampaignConfig, ExecutorConfig]:
-    """Read a campaign TOML that may hold an ``[executor]`` section.
-
-    Returns the campaign config (as :meth:`CampaignConfig.from_toml` would build it from the
-    file without its ``[executor]`` section) and the executor config (defaults when absent).
-    """
-    path = Path(os.path.expanduser(os.fspath(path))).absolute()
-    if not path.is_file():
-        raise FileNotFoundError(f"config file {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    executor = ExecutorConfig.from_dict(data.pop("executor", {}), path.parent)
-    campaign = data.get("campaign")
-    if isinstance(campaign, dict) and "name" not in campaign:
-        campaign["name"] = path.stem
-    return CampaignConfig.from_dict(data, path.parent), executor

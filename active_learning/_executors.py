@@ -3,15 +3,17 @@
 Every worker is the same stateless ``run_worker`` (:mod:`._worker`): it joins the campaign
 through its storage, pops enqueued trials, simulates and tells, and exits when the coordinator
 marks the campaign finished or after ``idle_timeout`` seconds with nothing to do. An executor
-only decides *where* those workers run. Call order::
+only decides *where* those workers run. :class:`~._campaign.Campaign` (``scout run``) builds
+one from the config's ``[executor]`` section with :func:`make_executor`. Call order::
 
     executor.start(config)      # launch n_workers workers for this campaign
     executor.alive()            # any worker still running (or still queued)?
     executor.stop(finished)     # finished: let them exit on their own; else stop them
 
-- :class:`LocalExecutor`: worker processes on this machine, started like ``scout run``'s own
-  (the same ``_campaign._worker_main`` entry point), by default from a *forkserver* that has
-  imported the scientific stack once, so each worker starts in well under a second.
+- :class:`LocalExecutor`: worker processes on this machine, by default from a *forkserver*
+  that has imported the scientific stack once, so each worker starts in well under a second.
+  They are not daemonic (a worker runs time-limited simulations in a child process) and stop
+  by themselves when the process that started them dies.
 - :class:`DaskExecutor`: one long-running ``run_worker`` task per Dask worker, through a
   ``distributed.Client`` — an existing scheduler (``address``), a ``LocalCluster``, or a
   dask-jobqueue ``SLURMCluster``/``PBSCluster`` (one batch job per worker; see
@@ -28,24 +30,24 @@ from __future__ import annotations
 import importlib
 import multiprocessing as mp
 import os
+import signal
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import asdict
 from typing import Any
 
-from ._campaign import Campaign
 from ._config import CampaignConfig
-from ._executor_config import ExecutorConfig, load_campaign
+from ._executor_config import ExecutorConfig
 
 __all__ = [
     "DaskExecutor",
     "Executor",
-    "ExecutorCampaign",
     "LocalExecutor",
     "jobqueue_cluster",
-    "launch",
     "make_executor",
+    "plugin_modules",
 ]
 
 #: Dask resource every scout worker task holds, so each Dask worker runs exactly one of them
@@ -71,13 +73,47 @@ def _check_imports(imports: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return out
 
 
+def _check_n_workers(n_workers: int) -> int:
+    if int(n_workers) < 1:
+        raise ValueError(f"n_workers must be >= 1, got {n_workers}")
+    return int(n_workers)
+
+
+def plugin_modules(config: CampaignConfig) -> tuple[str, ...]:
+    """Modules outside scoutlab that define the config's simulator and surrogate classes
+    (registered in this process by an import or a test): what a worker must import too."""
+    from physics import SIMULATORS
+    from surrogates import SURROGATES
+
+    kinds = [SIMULATORS.get(config.simulator.kind), SURROGATES.get(config.surrogate.kind)]
+    if config.fidelity is not None:
+        kinds.append(SIMULATORS.get(config.fidelity.simulator.kind))
+    mods = {getattr(k, "__module__", "") for k in kinds if k is not None}
+    return tuple(sorted(m for m in mods if m and m != "__main__"
+                        and m.split(".")[0] not in ("physics", "surrogates", "active_learning")))
+
+
+def _stop_with_parent() -> None:
+    """SIGTERM this process (finish the trial, then exit) once the process that started it
+    is gone, so a killed coordinator leaves no idle workers behind."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True, name="scout-parent-watch").start()
+
+
 def _local_worker_main(device: str | None, imports: tuple[str, ...], config: dict[str, Any],
                        base_dir: str, idle_timeout: float) -> None:
-    """A local worker process: pin its device, then ``scout run``'s worker entry point."""
+    """A local worker process: pin its device, import the plug-ins, run the worker."""
     _prepare(device, imports)
-    from ._campaign import _worker_main
+    _stop_with_parent()
+    from ._worker import run_worker
 
-    _worker_main(config, base_dir, idle_timeout)
+    run_worker(CampaignConfig.from_dict(config, base_dir), idle_timeout=idle_timeout)
 
 
 def _dask_worker_task(config: dict[str, Any], base_dir: str, idle_timeout: float,
@@ -133,9 +169,7 @@ class LocalExecutor(Executor):
     def __init__(self, n_workers: int = 1, gpus: tuple[str, ...] | list[str] = (),
                  idle_timeout: float = 300.0, start_method: str | None = None,
                  imports: tuple[str, ...] | list[str] = ()) -> None:
-        if int(n_workers) < 1:
-            raise ValueError(f"n_workers must be >= 1, got {n_workers}")
-        self.n_workers = int(n_workers)
+        self.n_workers = _check_n_workers(n_workers)
         self.gpus = tuple(str(g) for g in gpus)
         self.idle_timeout = float(idle_timeout)
         methods = mp.get_all_start_methods()
@@ -212,9 +246,7 @@ class DaskExecutor(Executor):
                  idle_timeout: float = 300.0, local_directory: str | None = None,
                  close_cluster: bool = False, imports: tuple[str, ...] | list[str] = (),
                  processes: bool = True) -> None:
-        if int(n_workers) < 1:
-            raise ValueError(f"n_workers must be >= 1, got {n_workers}")
-        self.n_workers = int(n_workers)
+        self.n_workers = _check_n_workers(n_workers)
         self.gpus = tuple(str(g) for g in gpus)
         self.idle_timeout = float(idle_timeout)
         self.local_directory = local_directory
@@ -325,46 +357,3 @@ def make_executor(ex: ExecutorConfig, imports: tuple[str, ...] | list[str] = ())
                             imports=imports)
     return DaskExecutor(ex.n_workers, cluster=jobqueue_cluster(ex), idle_timeout=ex.idle_timeout,
                         close_cluster=True, imports=imports)
-
-
-class _Liveness:
-    """Stands in for a worker process in ``Campaign._procs``: alive while any worker is."""
-
-    def __init__(self, executor: Executor) -> None:
-        self.executor = executor
-
-    def is_alive(self) -> bool:
-        return self.executor.alive()
-
-
-class ExecutorCampaign(Campaign):
-    """A :class:`Campaign` whose workers an :class:`Executor` starts (instead of
-    ``campaign.workers`` local processes). While the executor's workers are alive (or queued)
-    the coordinator only plans and waits; if they all die it simulates in-process, as
-    ``Campaign`` does.
-    """
-
-    def __init__(self, config: CampaignConfig, executor: Executor, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
-        self.executor = executor
-
-    def _start_workers(self, session: Any) -> None:
-        self.executor.start(self.config)
-        self._procs = [_Liveness(self.executor)]
-        self.console.print(f"started {self.executor.n_workers} workers "
-                           f"({type(self.executor).__name__})")
-
-    def _stop_workers(self, finished: bool) -> None:
-        try:
-            self.executor.stop(finished)
-        finally:
-            self._procs = []
-
-
-def launch(config: str | os.PathLike, *, progress: bool = True,
-           heartbeat: tuple[int, int] = (10, 30)) -> dict[str, Any]:
-    """Run (or resume) the campaign of a TOML file with the workers its ``[executor]`` names;
-    returns the status summary (as ``scout status --json`` prints it)."""
-    cfg, ex = load_campaign(config)
-    return ExecutorCampaign(cfg, make_executor(ex), progress=progress,
-                            heartbeat=heartbeat).run()

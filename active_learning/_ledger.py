@@ -10,8 +10,9 @@ attributes. A failed simulation is told ``FAIL`` with ``user_attrs["error"]``.
 Storages (:func:`make_storage`): ``sqlite:///…`` and ``postgresql://…`` become an
 ``RDBStorage`` with Optuna's heartbeat and a bounded ``RetryHeartbeatStaleTrialCallback``;
 ``journal:///path`` becomes a ``JournalStorage`` on a ``JournalFileBackend`` (for shared file
-systems: never SQLite on NFS). Optuna's journal storage has no heartbeat, so the ledger keeps
-one itself there, as a trial system attribute holding wall-clock seconds.
+systems: never SQLite on NFS; paths follow SQLite's rule, see :func:`journal_path`). Optuna's
+journal storage has no heartbeat, so the ledger keeps one itself there, as a trial system
+attribute holding wall-clock seconds.
 
 Race-free pop. ``study.ask()`` pops a waiting trial when there is one and otherwise *samples a
 new one*; a worker must never create unenqueued trials, so workers never call ``ask()``. They
@@ -45,7 +46,7 @@ from optuna.storages import (
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["Ledger", "Record", "make_storage", "redact_url"]
+__all__ = ["Ledger", "Record", "journal_path", "make_storage", "redact_url"]
 
 HEARTBEAT_KEY = "scout:heartbeat"
 _ID_ATTRS = ("candidate_id", "round", "index")
@@ -54,14 +55,23 @@ _T = TypeVar("_T")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+#: query-string parameters that hold credentials (``?password=…`` is accepted by libpq)
+_SECRET_PARAMS = ("password", "passwd", "pwd", "secret", "token", "sslpassword")
+
+
 def redact_url(url: str) -> str:
-    """The storage URL with any password replaced by ``***`` (safe to print or log)."""
+    """The storage URL with any password — in the user-info part or in the query string —
+    replaced by ``***`` (safe to print or log). The one redaction function of the package."""
     if url.startswith("journal://"):
         return url
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        query = {k: ("***" if k.lower() in _SECRET_PARAMS else v)
+                 for k, v in parsed.query.items()}
+        text = parsed.set(query=query).render_as_string(hide_password=True)
+        return text.replace("%2A%2A%2A", "***")
     except Exception:  # an unparsable URL: show only its scheme
         return url.split("://", 1)[0] + "://***"
 
@@ -142,10 +152,8 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
     with warnings.catch_warnings():  # Optuna marks the heartbeat API experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         callback = _RetryStale(max_retry=int(max_retries))
-    if url.startswith("journal://"):
-        path = url[len("journal://"):]
-        if not path:
-            raise ValueError(f"journal storage URL {url!r} has no file path")
+    if url.startswith("journal:"):
+        path = journal_path(url)
         return _HeartbeatJournal(path, int(heartbeat_interval), grace, callback)
     scheme = url.split("://", 1)[0].split("+", 1)[0]
     if scheme not in ("sqlite", "postgresql", "mysql"):
@@ -168,6 +176,16 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         event.listen(storage.engine, "begin", _sqlite_begin)
         storage.engine.dispose()  # later connections get the pragmas
     return storage
+
+
+def journal_path(url: str) -> str:
+    """The file of a ``journal:`` URL, by SQLAlchemy's SQLite rule: ``journal:///run.log`` is
+    relative (a config resolves it against its folder first), ``journal:////abs/run.log``
+    is absolute."""
+    if not url.startswith("journal:///") or not url[len("journal:///"):]:
+        raise ValueError(f"journal storage URL {url!r} is not journal:///relative/path.log "
+                         f"or journal:////absolute/path.log")
+    return url[len("journal:///"):]
 
 
 def _sqlite_wal(url: str) -> None:
@@ -273,33 +291,72 @@ class Ledger:
         attrs = {"candidate_id": str(candidate_id), "round": int(round_), "index": int(index)}
         retrying(self.study.enqueue_trial, {"index": int(index)}, user_attrs=attrs)
 
+    def _waiting_ids(self) -> list[int]:
+        """Trial ids of the WAITING trials, oldest first. On an RDB storage one indexed
+        query of ids (building every waiting trial, as ``get_all_trials`` does, costs
+        O(queue) per pop); the journal storage holds its trials in memory anyway."""
+        if not isinstance(self.storage, RDBStorage):
+            return [t._trial_id for t in self.trials((TrialState.WAITING,))]
+
+        def query() -> list[int]:
+            from optuna.storages._rdb.models import TrialModel
+            from optuna.storages._rdb.storage import _create_scoped_session
+
+            with _create_scoped_session(self.storage.scoped_session) as session:
+                rows = (session.query(TrialModel.trial_id)
+                        .filter(TrialModel.study_id == self.study_id,
+                                TrialModel.state == TrialState.WAITING)
+                        .order_by(TrialModel.trial_id).all())
+            return [int(r[0]) for r in rows]
+
+        return retrying(query)
+
     def pop(self) -> FrozenTrial | None:
         """Atomically claim one WAITING trial (now RUNNING) or return ``None`` if none waits."""
-        for t in self.trials((TrialState.WAITING,)):
+        for trial_id in self._waiting_ids():
             try:
-                won = retrying(self.storage.set_trial_state_values, t._trial_id,
+                won = retrying(self.storage.set_trial_state_values, trial_id,
                                state=TrialState.RUNNING)
             except UpdateFinishedTrialError:
                 continue
             if won:
-                self.heartbeat(t._trial_id)
-                retrying(self.storage.set_trial_param, t._trial_id, "index",
-                         float(_index_of(t)), self.distribution)
-                return retrying(self.storage.get_trial, t._trial_id)
+                self.heartbeat(trial_id)
+                t = retrying(self.storage.get_trial, trial_id)  # RUNNING, with its attrs
+                index = _index_of(t)
+                retrying(self.storage.set_trial_param, trial_id, "index", float(index),
+                         self.distribution)
+                t.distributions = {"index": self.distribution}  # as stored (no re-read)
+                t.params = {"index": index}
+                return t
         return None
+
+    def _finish(self, trial: FrozenTrial, state: TrialState, value: float | None,
+                attrs: dict[str, Any]) -> None:
+        """Write ``attrs`` to the trial, then set its final state (straight on the storage:
+        ``study.tell`` re-reads the trial twice; a trial finished meanwhile — reaped as
+        stale — raises ``UpdateFinishedTrialError``)."""
+        for key, val in attrs.items():
+            retrying(self.storage.set_trial_user_attr, trial._trial_id, key, val)
+        retrying(self.storage.set_trial_state_values, trial._trial_id, state,
+                 None if value is None else [float(value)])
 
     def complete(self, trial: FrozenTrial, value: float, values: dict[str, Any],
                  seconds: float) -> None:
         """Tell a finished simulation: objective ``value`` plus all ``values`` and the cost."""
-        retrying(self.storage.set_trial_user_attr, trial._trial_id, "values", values)
-        retrying(self.storage.set_trial_user_attr, trial._trial_id, "seconds", float(seconds))
-        retrying(self.study.tell, trial.number, float(value), skip_if_finished=True)
+        if not math.isfinite(float(value)):
+            raise ValueError(f"trial {trial.number}: objective {value} is not finite")
+        self._finish(trial, TrialState.COMPLETE, value,
+                     {"values": values, "seconds": float(seconds)})
 
     def fail(self, trial: FrozenTrial, error: str, seconds: float = 0.0) -> None:
         """Tell a failed simulation, keeping its reason in ``user_attrs["error"]``."""
-        retrying(self.storage.set_trial_user_attr, trial._trial_id, "error", str(error))
-        retrying(self.storage.set_trial_user_attr, trial._trial_id, "seconds", float(seconds))
-        retrying(self.study.tell, trial.number, state=TrialState.FAIL, skip_if_finished=True)
+        self._finish(trial, TrialState.FAIL, None,
+                     {"error": str(error), "seconds": float(seconds)})
+
+    def pending(self) -> set[int]:
+        """Pool indices with a WAITING or RUNNING trial (cheap: reads only those trials)."""
+        return {i for t in self.trials((TrialState.WAITING, TrialState.RUNNING))
+                if (i := _index_of(t)) is not None}
 
     def release(self, trial: FrozenTrial, reason: str) -> None:
         """Give a claimed trial back (worker stopping): fail it and enqueue a bounded retry."""

@@ -2,13 +2,13 @@
 
 The coordinator creates the study (``create=True``); workers, ``scout status`` and ``scout
 report`` only join an existing one. The study's user attributes pin what must not change
-under a running campaign: a hash of the config (storage and worker count excluded, so a
-cluster may point ``SCOUT_STORAGE`` elsewhere or add workers), the pool size, and the
+under a running campaign: a hash of the config (:func:`config_hash`), the pool size, and the
 heartbeat settings the workers and the reaper share.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,7 +19,7 @@ from typing import Any
 from ._config import CampaignConfig
 from ._ledger import Ledger, make_storage, retrying
 
-__all__ = ["Session", "config_hash", "load_config", "open_session"]
+__all__ = ["Session", "config_hash", "file_identity", "load_config", "open_session"]
 
 HASH_KEY = "scout:config_hash"
 POOL_SIZE_KEY = "scout:pool_size"
@@ -34,13 +34,57 @@ def load_config(config: CampaignConfig | str | os.PathLike) -> CampaignConfig:
     return CampaignConfig.from_toml(config)
 
 
+#: settings that say how or where a campaign runs, not what it computes: a resume may change them
+_OPERATIONAL = ("storage", "workers", "timeout")
+
+
 def config_hash(cfg: CampaignConfig) -> str:
-    """SHA-256 (16 hex digits) of the config minus ``storage`` and ``workers``."""
+    """SHA-256 (16 hex digits) of what the campaign computes.
+
+    Left out: ``[executor]``, ``campaign.storage``, ``campaign.workers`` and
+    ``campaign.timeout`` (a cluster may point ``SCOUT_STORAGE`` elsewhere, add workers or
+    allow slower simulations). Every file path in the config enters as its path relative to
+    the config's folder plus, for a file, its size and content hash (:func:`file_identity`),
+    so moving or copying the campaign folder keeps its resume, while editing the pool file
+    does not.
+    """
     data = cfg.to_dict()
-    for key in ("storage", "workers"):
+    data.pop("executor", None)
+    for key in _OPERATIONAL:
         data["campaign"].pop(key, None)
+    data = _paths_to_identities(data, cfg.base_dir)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _paths_to_identities(value: Any, base: Path) -> Any:
+    """Replace each absolute path string in config data by its :func:`file_identity`."""
+    if isinstance(value, dict):
+        return {k: _paths_to_identities(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_paths_to_identities(v, base) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return file_identity(Path(value), base)
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def file_identity(path: Path, base: Path) -> str:
+    """``relative/path`` (a path inside ``base``; others stay absolute), plus
+    ``:size:sha256`` for an existing file (hashed once per process and file version)."""
+    rel = os.path.relpath(path, base) if path.is_relative_to(base) else str(path)
+    if path.is_file():
+        st = path.stat()
+        return f"{rel}:{st.st_size}:{_digest(path, st.st_size, st.st_mtime_ns)}"
+    return rel
 
 
 @dataclass

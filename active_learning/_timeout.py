@@ -5,7 +5,7 @@ converges, a hung GPU kernel) ignores signals, so the only reliable time-out is 
 boundary. :class:`TimeoutSimulator` wraps any :class:`physics.Simulator`: a long-lived child
 process builds it once (``setup``) and simulates one candidate at a time; the parent waits at
 most ``seconds`` for each answer. On a time-out the child is killed (SIGKILL), the candidate
-becomes a failure with reason ``"time-out after N s"``, and a fresh child is started for the
+becomes a failure with reason ``"timed out after N s"``, and a fresh child is started for the
 next candidate. A child that dies (segfault, out of memory) is a failure naming its exit code.
 
 The child is a plain ``subprocess`` (an argument list, never a shell string), so it works from
@@ -166,7 +166,7 @@ class TimeoutSimulator(Simulator):
             self._to_child.send(candidate)
             if not self._from_child.poll(self.seconds):
                 self._kill()
-                return SimulationResult.failure(f"time-out after {self.seconds:g} s",
+                return SimulationResult.failure(f"timed out after {self.seconds:g} s",
                                                 time.perf_counter() - t0)
             kind, payload = self._from_child.recv()
         except (EOFError, OSError):

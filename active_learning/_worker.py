@@ -27,7 +27,7 @@ from physics import SimulationResult, Simulator
 
 from ._ledger import Ledger
 
-__all__ = ["FINISHED_KEY", "Worker", "WorkerStats", "run_worker"]
+__all__ = ["FINISHED_KEY", "Worker", "WorkerStats", "make_worker", "run_worker"]
 
 #: study user attribute set by the coordinator when the campaign is over (workers then exit)
 FINISHED_KEY = "scout:finished"
@@ -196,6 +196,18 @@ class Worker:
         return restore
 
 
+def make_worker(session: Any) -> Worker:
+    """The worker of an open campaign session: its pool, its simulator — run in a child
+    process killed after ``[campaign] timeout`` seconds when one is set (a timed-out
+    candidate is told FAIL, "timed out after N s") — and its objective."""
+    from ._timeout import with_timeout
+
+    cfg, pool = session.config, session.pool
+    simulator = with_timeout(cfg.simulator.build(), cfg.campaign.timeout)
+    return Worker(session.ledger, lambda idx: pool.get(idx, "simulator"), simulator,
+                  cfg.campaign.objective)
+
+
 def run_worker(config: Any, max_trials: int | None = None, idle_timeout: float | None = 60.0,
                wait_for_study: float = 60.0) -> WorkerStats:
     """Join a campaign through its storage and simulate enqueued trials (``scout worker``).
@@ -222,7 +234,4 @@ def run_worker(config: Any, max_trials: int | None = None, idle_timeout: float |
             if "start it with" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(1.0)
-    pool = session.pool
-    worker = Worker(session.ledger, lambda idx: pool.get(idx, "simulator"),
-                    cfg.simulator.build(), cfg.campaign.objective)
-    return worker.run(max_trials=max_trials, idle_timeout=idle_timeout)
+    return make_worker(session).run(max_trials=max_trials, idle_timeout=idle_timeout)

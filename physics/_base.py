@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._plugins import PluginRegistry
+
 __all__ = [
     "SIMULATORS",
     "CandidateError",
@@ -145,17 +147,24 @@ def _check_batch(candidates: Sequence[Any]) -> list[Any]:
     return list(candidates)
 
 
-#: registry of simulator kinds (config ``[simulator] kind``); the CLI's choices come from here
-SIMULATORS: dict[str, Callable[..., Simulator]] = {}
+def _adopt_simulator(kind: str, obj: Any) -> None:
+    """Register a class an entry point of ``scoutlab.simulators`` names."""
+    if not (isinstance(obj, type) and issubclass(obj, Simulator)):
+        raise TypeError(f"entry point {kind!r} names {obj!r}, not a Simulator subclass")
+    SIMULATORS.add(kind, obj)
+
+
+#: registry of simulator kinds (config ``[simulator] kind``); the CLI's choices come from here.
+#: Plug-ins join through the entry point group ``scoutlab.simulators`` (see ``_plugins``).
+SIMULATORS: PluginRegistry = PluginRegistry("scoutlab.simulators", "simulator",
+                                            _adopt_simulator)
 
 
 def register_simulator(kind: str) -> Callable[[type[Simulator]], type[Simulator]]:
     """Class decorator adding a simulator under ``kind``; duplicates are rejected."""
 
     def deco(cls: type[Simulator]) -> type[Simulator]:
-        if kind in SIMULATORS:
-            raise ValueError(f"simulator kind {kind!r} is already registered")
-        SIMULATORS[kind] = cls
+        SIMULATORS.add(kind, cls)
         return cls
 
     return deco

@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 import torch
 from sklearn.base import BaseEstimator
 
+from physics._plugins import PluginRegistry
+
 from ._io import load_model, register_model, write_model_file
 from ._prediction import Prediction
 
@@ -70,19 +72,26 @@ class Surrogate(BaseEstimator, ABC):
         return obj
 
 
-#: registry of surrogate kinds (config ``[surrogate] kind``); the CLI's choices come from here
-SURROGATES: dict[str, type[Surrogate]] = {}
+def _adopt_surrogate(kind: str, obj: Any) -> None:
+    """Register a class an entry point of ``scoutlab.surrogates`` names."""
+    if not (isinstance(obj, type) and issubclass(obj, Surrogate)):
+        raise TypeError(f"entry point {kind!r} names {obj!r}, not a Surrogate subclass")
+    register_surrogate(kind)(obj)
+
+
+#: registry of surrogate kinds (config ``[surrogate] kind``); the CLI's choices come from here.
+#: Plug-ins join through the entry point group ``scoutlab.surrogates`` (``physics._plugins``).
+SURROGATES: PluginRegistry = PluginRegistry("scoutlab.surrogates", "surrogate",
+                                            _adopt_surrogate)
 
 
 def register_surrogate(kind: str) -> Callable[[type[Surrogate]], type[Surrogate]]:
     """Class decorator: register ``cls`` under a config ``kind`` and as a loadable model."""
 
     def deco(cls: type[Surrogate]) -> type[Surrogate]:
-        if kind in SURROGATES:
-            raise ValueError(f"surrogate kind {kind!r} is already registered")
         if cls.input_kind not in INPUT_KINDS:
             raise ValueError(f"{cls.__name__}.input_kind must be one of {INPUT_KINDS}")
-        SURROGATES[kind] = cls
+        SURROGATES.add(kind, cls)
         return register_model(cls)
 
     return deco

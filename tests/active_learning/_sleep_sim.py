@@ -174,14 +174,13 @@ def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
         for i in range(n):
             ledger.enqueue(i, ids[i], 0)
         deadline = time.monotonic() + 30 + 2 * n * seconds
-        while True:
-            records = ledger.records()
-            if sum(r.state in ("COMPLETE", "FAIL") for r in records.values()) == n:
-                break
+        while ledger.pending():  # the cheap look the coordinator takes (waiting + running)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"workers did not finish: {Counter(r.state for r in records.values())}")
+                states = Counter(r.state for r in ledger.records().values())
+                raise TimeoutError(f"workers did not finish: {states}")
             time.sleep(0.05)
         wall = time.perf_counter() - t0
+        records = ledger.records()
         ledger.set_attr(FINISHED_KEY, True)
         executor.stop(finished=True, timeout=30)
     finally:

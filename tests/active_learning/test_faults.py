@@ -50,7 +50,7 @@ def test_exceptions_nan_inf_and_time_out_are_failures_with_reasons(tmp_path):
     X = session.pool.get(np.arange(6), "vector")
     assert recs[1].error.startswith("RuntimeError: injected simulator crash at x0=")
     assert recs[2].error == recs[3].error == "non-finite value for y"
-    assert recs[4].error == "time-out after 1.5 s" and 1.5 <= recs[4].seconds < 5
+    assert recs[4].error == "timed out after 1.5 s" and 1.5 <= recs[4].seconds < 5
     sim.teardown()
     assert sim._proc is None  # no child left behind
     for i in (0, 5):  # the child restarted after the time-out and simulates correctly

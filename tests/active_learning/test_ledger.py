@@ -15,7 +15,7 @@ from active_learning._ledger import STALE_REASON, Ledger, make_storage, redact_u
 def url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
-    return f"journal://{tmp_path / 'ledger.log'}"
+    return f"journal:///{tmp_path / 'ledger.log'}"
 
 
 def test_enqueue_pop_tell_and_records(url):
@@ -48,7 +48,7 @@ def test_enqueue_rejects_index_outside_pool(url):
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("journal", marks=pytest.mark.slow)])
 def test_stale_trial_is_retried_then_failed_with_reason(kind, tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}" if kind == "sqlite" else f"journal://{tmp_path / 'l.log'}"
+    url = f"sqlite:///{tmp_path / 'l.db'}" if kind == "sqlite" else f"journal:///{tmp_path / 'l.log'}"
     ledger = Ledger(make_storage(url, max_retries=1), "c", pool_size=4)
     ledger.set_heartbeat(1, 2)
     ledger.enqueue(2, "id2", 1)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
-from active_learning._executor_config import ExecutorConfig, load_campaign
-from active_learning._executors import (
-    DaskExecutor,
-    ExecutorCampaign,
-    LocalExecutor,
-    jobqueue_cluster,
-    make_executor,
-)
+from active_learning._campaign import Campaign
+from active_learning._config import CampaignConfig
+from active_learning._executor_config import ExecutorConfig
+from active_learning._executors import DaskExecutor, LocalExecutor, jobqueue_cluster
 from active_learning._session import open_session
 
 from . import _sleep_sim
@@ -44,10 +41,10 @@ def test_dask_local_cluster_runs_a_campaign_to_completion(tmp_path, processes):
     pytest.importorskip("distributed")
     cfg_path = _sleep_sim.write_config(tmp_path, n=30, seconds=0.05, budget=12, batch_size=4,
                                        log_dir=tmp_path)
-    cfg, _ = load_campaign(cfg_path)
+    cfg = CampaignConfig.from_toml(cfg_path)
     executor = DaskExecutor(2, idle_timeout=60.0, imports=[_sleep_sim.MODULE],
                             processes=processes)
-    summary = ExecutorCampaign(cfg, executor, progress=False).run()
+    summary = Campaign(cfg, executor=executor, progress=False).run()
     assert summary["finished"] and summary["evaluations"] == 12 and summary["rounds"] == 3
     ids = [t["id"] for t in summary["trials"]]
     assert len(ids) == len(set(ids)) == 12
@@ -58,19 +55,22 @@ def test_dask_local_cluster_runs_a_campaign_to_completion(tmp_path, processes):
     assert sum(_sleep_sim.simulated(tmp_path).values()) == 12
 
 
-@pytest.mark.slow
-def test_executor_campaign_with_local_processes(tmp_path):
-    cfg_path = _sleep_sim.write_config(tmp_path, n=30, seconds=0.05, budget=12, batch_size=4,
+def test_campaign_starts_the_workers_its_executor_section_names(tmp_path):
+    cfg_path = _sleep_sim.write_config(tmp_path, n=30, seconds=0.2, budget=12, batch_size=6,
                                        log_dir=tmp_path, extra='[executor]\nkind = "local"\n'
                                                               'n_workers = 3\n')
-    cfg, ex = load_campaign(cfg_path)
-    assert ex.kind == "local" and ex.n_workers == 3
-    executor = make_executor(ex, imports=[_sleep_sim.MODULE])
-    summary = ExecutorCampaign(cfg, executor, progress=False).run()
+    cfg = CampaignConfig.from_toml(cfg_path)
+    assert cfg.executor.kind == "local" and cfg.executor.n_workers == 3
+    campaign = Campaign(cfg, progress=False)
+    summary = campaign.run()  # `scout run` does the same: one code path for every executor
     assert summary["evaluations"] == 12 and summary["finished"]
-    workers = {f.name for f in tmp_path.glob("sim_*.log")}
-    assert len(workers) >= 2  # the work was shared by the worker processes
-    assert executor.exitcodes == [] and not executor.alive()
+    assert isinstance(campaign.executor, LocalExecutor)
+    # the worker processes (the test simulator module imported for them) did the simulating:
+    # the coordinator's own pid never simulated
+    logs = {int(f.stem.split("_")[1]) for f in tmp_path.glob("sim_*.log")}
+    assert len(logs) >= 2 and os.getpid() not in logs
+    assert sum(_sleep_sim.simulated(tmp_path).values()) == 12
+    assert campaign.executor.exitcodes == [] and not campaign.executor.alive()
     # the campaign the executor ran is the same study plain `scout status` reads
     assert open_session(cfg, load_pool=False).ledger.attrs()["scout:finished"] is True
 
