@@ -133,11 +133,13 @@ def test_fine_tuning_brings_the_pruned_gnn_closer_to_the_unpruned(teacher, data)
     assert e_tuned < e_raw and f_tuned < f_raw, (e_raw, e_tuned, f_raw, f_tuned)
 
 
+@pytest.mark.slow  # the greedy budget search rebuilds e3nn blocks (~1-2 s each)
 def test_activity_and_budget_modes(teacher, data):
     act = channel_importance(teacher, "activity", data[:10])
     assert [len(s) for s in act.f[1]] == [8, 8, 8] and all(np.all(s >= 0) for s in act.f[1])
-    small = prune(teacher, budget=0.5, X=data[:10], fine_tune=False)
-    assert small.pruning_["flops_after"] <= 0.5 * small.pruning_["flops_before"]
+    small = prune(teacher, budget=0.75, X=data[:6], fine_tune=False)
+    assert small.pruning_["flops_after"] <= 0.75 * small.pruning_["flops_before"]
+    assert min(small.pruning_["keep_fraction"]) < 1.0
     with pytest.raises(ValueError, match="needs sample structures"):
         prune(teacher, budget=0.5)
     with pytest.raises(ValueError, match="unknown GNN pruning method"):
@@ -165,20 +167,19 @@ def test_label_repeats_hand_worked():
     assert label_repeats(100, 10, 0.0) == 0 and label_repeats(100, 0, 0.5) == 0
 
 
-def test_gnn_distillation_reduces_disagreement_on_held_out_structures(data):
+def test_gnn_distillation_reduces_disagreement_on_held_out_structures(teacher, data):
     torch.manual_seed(0)
     labelled = data[:8]
-    pool = rattled(MOLS, 12, seed=22)
+    pool = rattled(MOLS, 8, seed=22)
     held = rattled(MOLS, 4, seed=23)
-    members = [EquivariantGNN(channels=8, epochs=25, random_state=i, **SMALL).fit(data)
-               for i in range(2)]
+    members = [teacher, EquivariantGNN(channels=8, epochs=25, random_state=1, **SMALL).fit(data)]
     teacher = Ensemble(members[0], n_members=2)
     teacher.members_ = members
     student_kw = {**SMALL, "lmax": 1, "n_layers": 1, "channels": 4}
     untrained = EquivariantGNN(epochs=1, lr=1e-9, **{k: v for k, v in student_kw.items()
                                                      if k != "lr"}).fit(labelled)
-    alone = EquivariantGNN(epochs=40, **student_kw).fit(labelled)
-    student = distill(teacher, EquivariantGNN(epochs=40, **student_kw), pool, labelled,
+    alone = EquivariantGNN(epochs=30, **student_kw).fit(labelled)
+    student = distill(teacher, EquivariantGNN(epochs=30, **student_kw), pool, labelled,
                       [a.get_potential_energy() for a in labelled], label_weight=0.2)
     assert student.config_.hidden_irreps == ["4x0e + 4x1o"]
 
