@@ -8,8 +8,13 @@
 2. Coordinator overhead per round as the pool grows 10^4 -> 10^5 -> 10^6 design vectors
    (``--quick``: up to 10^5): train a cheap surrogate ensemble on 32 results, screen the whole
    pool, select a batch of 32 by UCB and enqueue it.
+3. Where a worker's time goes: CPU and wall milliseconds per ledger operation in one process
+   (claim a trial with 64 waiting, tell a result, the coordinator's look at a round), each
+   next to the way the ledger did it before (scan every waiting trial; ``study.tell``; the
+   full ``records()``), measured in the same run.
 
-Run: ``python benchmarks/scaling.py [--quick]`` -> table + ``benchmarks/results/scaling.json``.
+Run: ``python benchmarks/scaling.py [--quick]`` -> tables, ``benchmarks/results/scaling.json``
+and ``scaling.png``. ``--plot`` redraws the PNG from the JSON.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _common import print_table, write_result  # noqa: E402
+from _common import RESULTS, print_table, write_result  # noqa: E402
 
 from tests.active_learning import _sleep_sim  # noqa: E402  (the sleep simulator workers import)
 
@@ -93,10 +98,130 @@ def coordinator_overhead(sizes: list[int], tmp: Path, k: int = 32) -> list[dict]
     return rows
 
 
+def _timed(fn, repeat: int) -> tuple[float, float]:
+    """(CPU ms, wall ms) per call of ``fn`` over ``repeat`` calls."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (1e3 * (time.process_time() - c0) / repeat,
+            1e3 * (time.perf_counter() - w0) / repeat)
+
+
+def _alternate(now, before, repeat: int) -> tuple:
+    """``_timed`` of two operations called in turn (so both see the same queue length)."""
+    t_now, t_before = [0.0, 0.0], [0.0, 0.0]
+    for _ in range(repeat):
+        for fn, acc in ((now, t_now), (before, t_before)):
+            c, w = _timed(fn, 1)
+            acc[0] += c / repeat
+            acc[1] += w / repeat
+    return tuple(t_now), tuple(t_before)
+
+
+def _op_costs(ledger, ids, queue: int) -> dict:
+    """{op: ((cpu ms, wall ms) now, (cpu ms, wall ms) before)} on one open ledger."""
+    from optuna.trial import TrialState
+
+    for i in range(2 * queue):
+        ledger.enqueue(i, ids[i], 0)
+    claimed = []
+
+    def pop_before() -> None:  # the old pop(): build every waiting trial, then claim one
+        from active_learning._ledger import _index_of
+
+        for t in ledger.trials((TrialState.WAITING,)):
+            if ledger.storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
+                ledger.heartbeat(t._trial_id)
+                ledger.storage.set_trial_param(t._trial_id, "index", float(_index_of(t)),
+                                               ledger.distribution)
+                claimed.append(ledger.storage.get_trial(t._trial_id))
+                return
+
+    cost = {"claim a trial (pop)": _alternate(lambda: claimed.append(ledger.pop()),
+                                              pop_before, queue // 2)}
+    done = iter(claimed)
+
+    def tell_before() -> None:  # the old path: two attrs, then study.tell
+        t = next(done)
+        ledger.storage.set_trial_user_attr(t._trial_id, "values", {"y": 1.0})
+        ledger.storage.set_trial_user_attr(t._trial_id, "seconds", 0.0)
+        ledger.study.tell(t.number, 1.0, skip_if_finished=True)
+
+    cost["tell a result"] = _alternate(
+        lambda: ledger.complete(next(done), 1.0, {"y": 1.0}, 0.0), tell_before, queue // 2)
+    cost["coordinator's look at a round"] = _alternate(ledger.pending, ledger.records, 10)
+    running = ledger.pop()
+    cost["heartbeat"] = (_timed(lambda: ledger.heartbeat(running._trial_id), 20), (None, None))
+    return cost
+
+
+def ledger_costs(storages: dict, tmp: Path, queue: int = 64) -> list[dict]:
+    """Per-operation cost on each storage: now vs the way the ledger did it before
+    (``queue`` trials waiting when claiming; the look at a round sees 2 x ``queue``)."""
+    from active_learning._session import open_session
+
+    rows = []
+    for name, url_of in storages.items():
+        folder = tmp / f"ops_{name}"
+        folder.mkdir()
+        cfg = _sleep_sim.write_config(folder, n=4 * queue, seconds=0.0, storage=url_of(folder),
+                                      name=f"ops-{name}-{os.getpid()}")
+        session = open_session(cfg, create=True)
+        cost = _op_costs(session.ledger, session.pool.ids, queue)
+        for op, ((c_now, w_now), (c_old, w_old)) in cost.items():
+            row = {"method": f"{name}: {op}", "storage": name, "op": op,
+                   "cpu_ms": round(c_now, 2), "wall_ms": round(w_now, 2)}
+            if c_old is not None:
+                row.update(cpu_ms_before=round(c_old, 2), wall_ms_before=round(w_old, 2),
+                           cpu_speedup=round(c_old / max(c_now, 1e-6), 1))
+            rows.append(row)
+    return rows
+
+
+def plot(path: Path) -> Path:
+    """Efficiency vs workers per storage, and coordinator overhead vs pool size."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = json.loads(path.read_text())
+    rows = data["rows"]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for st in sorted({r["storage"] for r in rows if "efficiency" in r}):
+        rs = sorted((r for r in rows if r.get("storage") == st and "efficiency" in r),
+                    key=lambda r: r["workers"])
+        a.plot([r["workers"] for r in rs], [r["efficiency"] for r in rs], "o-", label=st)
+    a.axhline(1.0, color="grey", lw=0.8)
+    a.axhline(data["targets"]["efficiency"], color="red", ls="--", lw=0.8, label="target")
+    a.set(xscale="log", xlabel="worker processes", ylabel="throughput / ideal",
+          title=f"{data.get('seconds_per_simulation')} s sleep simulator, "
+                f"{data['machine']['cpu_count']} cores", ylim=(0, 1.1))
+    a.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
+    a.legend()
+    over = sorted((r for r in rows if "pool" in r), key=lambda r: r["pool"])
+    for key in ("train_s", "screen_s", "select_s", "enqueue_s", "round_overhead_s"):
+        b.plot([r["pool"] for r in over], [r[key] for r in over], "o-", label=key[:-2])
+    b.set(xscale="log", yscale="log", xlabel="pool size", ylabel="seconds per round",
+          title="coordinator overhead per round")
+    b.legend()
+    fig.tight_layout()
+    out = path.with_suffix(".png")
+    fig.savefig(out, dpi=120)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke version (~2 min)")
+    parser.add_argument("--plot", action="store_true", help="only redraw the PNG from the JSON")
     args = parser.parse_args()
+    if args.plot:
+        print(f"wrote {plot(RESULTS / 'scaling.json')}")
+        return
+    load_before = os.getloadavg()
     seconds = 0.25 if args.quick else 0.5
     workers = [1, 2, 4, 8]
     per_worker = 3 if args.quick else 8
@@ -109,17 +234,26 @@ def main() -> None:
     else:
         print("postgresql: skipped (SCOUT_TEST_POSTGRES_URL not set; source .ci/postgres.sh)")
     with tempfile.TemporaryDirectory(prefix="scout-scaling-") as tmp:
+        print("ledger operation costs:", flush=True)
+        ops = ledger_costs(storages, Path(tmp))
         print("throughput (sleep-based simulator):", flush=True)
         rows = throughput(storages, workers, seconds, per_worker, Path(tmp))
         print("coordinator overhead per round:", flush=True)
         over = coordinator_overhead(sizes, Path(tmp))
     print_table(rows, title=f"simulations per second ({seconds} s per simulation)")
     print_table(over, title="coordinator overhead per round (train + screen + select + enqueue)")
-    path = write_result("scaling", args.quick, rows + over,
+    print_table(ops, title="ledger operations: ms per call, now vs before (one process)")
+    load = (load_before, os.getloadavg())
+    path = write_result("scaling", args.quick, rows + over + ops,
                         targets={"efficiency": 0.8, "round_overhead_s": 60.0},
                         extra={"seconds_per_simulation": seconds,
-                               "postgresql": bool(pg)})
-    print(f"wrote {path}")
+                               "postgresql": bool(pg),
+                               "load_average_1_5_15min": {"start": load[0], "end": load[1]},
+                               "caveat": "2-core machine shared with other jobs (load average "
+                                         "above); the sleep-based simulator uses no CPU, so "
+                                         "lost efficiency is ledger/Python CPU contention and "
+                                         "worker start-up latency"})
+    print(f"wrote {path} and {plot(path)}")
 
 
 if __name__ == "__main__":
