@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL server on 127.0.0.1 for the storage tests.
-# Usage: source .ci/postgres.sh   -> exports SCOUT_TEST_POSTGRES_URL and defines pg_stop.
+# Usage: source .ci/postgres.sh   -> exports SCOUT_TEST_POSTGRES_URL (and _BIN, _DATA, _OPTS,
+# _LOG, _USER so a test can stop and restart the server) and defines pg_stop.
 # Installs Debian's postgresql when missing (as root). Leaves the URL unset, saying why, when no
 # server can be started; the PostgreSQL tests then skip with that message.
 _pg_port=${SCOUT_PG_PORT:-55432}
@@ -30,6 +31,11 @@ else
            -o \"-p $_pg_port -k '$_pg_dir' -c listen_addresses=127.0.0.1 -c max_connections=200\" start >/dev/null \
         && '$_pg_bin/createdb' -h 127.0.0.1 -p $_pg_port -U scout scout"; then
         export SCOUT_TEST_POSTGRES_URL="postgresql+psycopg2://scout@127.0.0.1:$_pg_port/scout"
+        # what the outage test needs to stop and restart this server (pg_ctl, no shell)
+        export SCOUT_TEST_POSTGRES_BIN="$_pg_bin" SCOUT_TEST_POSTGRES_DATA="$_pg_dir/data"
+        export SCOUT_TEST_POSTGRES_OPTS="-p $_pg_port -k $_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200"
+        export SCOUT_TEST_POSTGRES_LOG="$_pg_dir/server.log"
+        [ "$(id -u)" = 0 ] && export SCOUT_TEST_POSTGRES_USER=postgres
         echo "postgres: server on 127.0.0.1:$_pg_port"
         pg_stop() { "${_as[@]}" "'$_pg_bin/pg_ctl' -D '$_pg_dir/data' -m fast stop" >/dev/null 2>&1; rm -rf "$_pg_dir"; }
     else

@@ -73,7 +73,7 @@ def redact_url(url: str) -> str:
         text = parsed.set(query=query).render_as_string(hide_password=True)
         return text.replace("%2A%2A%2A", "***")
     except Exception:  # an unparsable URL: show only its scheme
-        return url.split("://", 1)[0] + "://***"
+        return url.split("://", 1)[0] + "://***" if "://" in url else "***"
 
 
 def retrying(fn: Callable[..., _T], *args: Any, attempts: int = 8, **kwargs: Any) -> _T:
@@ -212,10 +212,26 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+#: per thread: the ledger is inside a read-only storage call (see :func:`_sqlite_begin`)
+_READING = threading.local()
+
+
 def _sqlite_begin(conn: Any) -> None:
-    """Every transaction starts with ``BEGIN IMMEDIATE`` (the write lock, waiting up to the
-    busy timeout): the read-check-write of :meth:`Ledger.pop` is serialised across processes."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Every writing transaction starts with ``BEGIN IMMEDIATE`` (the write lock, waiting up
+    to the busy timeout): the read-check-write of :meth:`Ledger.pop` is serialised across
+    processes. Reads the ledger marks read-only (:func:`reading`) take a plain ``BEGIN``: in
+    WAL mode they see a consistent snapshot without the write lock, so eight workers' queue
+    looks and trial reads no longer queue up behind one another's writes."""
+    conn.exec_driver_sql("BEGIN" if getattr(_READING, "on", False) else "BEGIN IMMEDIATE")
+
+
+def reading(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """``retrying(fn, ...)`` for a storage call that only reads (no write lock on SQLite)."""
+    _READING.on = True
+    try:
+        return retrying(fn, *args, **kwargs)
+    finally:
+        _READING.on = False
 
 
 @dataclass(frozen=True)
@@ -274,7 +290,7 @@ class Ledger:
     # --- study attributes -----------------------------------------------------------------
     def attrs(self) -> dict[str, Any]:
         """The study's user attributes (config hash, pool size, round bookkeeping)."""
-        return retrying(self.storage.get_study_user_attrs, self.study_id)
+        return reading(self.storage.get_study_user_attrs, self.study_id)
 
     def set_attr(self, key: str, value: Any) -> None:
         retrying(self.storage.set_study_user_attr, self.study_id, key, value)
@@ -282,7 +298,7 @@ class Ledger:
     # --- the queue ------------------------------------------------------------------------
     def trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
         st = tuple(states) if states is not None else None
-        return retrying(self.storage.get_all_trials, self.study_id, deepcopy=False, states=st)
+        return reading(self.storage.get_all_trials, self.study_id, deepcopy=False, states=st)
 
     def enqueue(self, index: int, candidate_id: str, round_: int) -> None:
         """Add a WAITING trial for pool ``index`` (the caller checks it is not already there)."""
@@ -309,7 +325,7 @@ class Ledger:
                         .order_by(TrialModel.trial_id).all())
             return [int(r[0]) for r in rows]
 
-        return retrying(query)
+        return reading(query)
 
     def pop(self) -> FrozenTrial | None:
         """Atomically claim one WAITING trial (now RUNNING) or return ``None`` if none waits."""
@@ -321,7 +337,7 @@ class Ledger:
                 continue
             if won:
                 self.heartbeat(trial_id)
-                t = retrying(self.storage.get_trial, trial_id)  # RUNNING, with its attrs
+                t = reading(self.storage.get_trial, trial_id)  # RUNNING, with its attrs
                 index = _index_of(t)
                 retrying(self.storage.set_trial_param, trial_id, "index", float(index),
                          self.distribution)

@@ -224,3 +224,79 @@ def ledger_view(config: Path) -> list[tuple]:
     recs = open_session(config, load_pool=False).ledger.records()
     return sorted((r.candidate_id, r.round, r.state, r.value if r.state == "COMPLETE" else None)
                   for r in recs.values())
+
+
+def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2) -> Counter:
+    """Run a coordinator and workers as processes and SIGKILL a random one ``n_kills`` times
+    (restarting it each time); then let the campaign finish. Returns the kill counts
+    (``worker``, ``coordinator``); the first two kills hit a worker, then the coordinator."""
+    import multiprocessing as mp
+
+    from active_learning._executors import PRELOAD
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([*PRELOAD, MODULE])
+    targets = {"coordinator": coordinator_main,
+               **{f"worker{i}": worker_main for i in range(n_workers)}}
+
+    def start(name: str) -> Any:
+        p = ctx.Process(target=targets[name], args=(str(cfg),))
+        p.start()
+        return p
+
+    rng = np.random.default_rng(seed)
+    procs = {name: start(name) for name in targets}
+    kills: Counter = Counter()
+    try:
+        while sum(kills.values()) < n_kills:
+            time.sleep(rng.uniform(0.3, 1.2))
+            k = sum(kills.values())
+            victim = ["worker0", "coordinator"][k] if k < 2 else str(rng.choice(sorted(targets)))
+            if procs[victim].is_alive():
+                procs[victim].kill()
+                kills["coordinator" if victim == "coordinator" else "worker"] += 1
+            procs[victim].join()
+            procs[victim] = start(victim)
+        procs["coordinator"].join(timeout=300)
+        if procs["coordinator"].exitcode != 0:
+            raise RuntimeError(f"the coordinator did not finish (exit code "
+                               f"{procs['coordinator'].exitcode})")
+        for name, p in procs.items():
+            p.join(timeout=90)
+            if p.exitcode != 0:
+                raise RuntimeError(f"{name} exit code {p.exitcode}")
+    finally:
+        for p in procs.values():
+            if p.is_alive():
+                p.kill()
+                p.join()
+    return kills
+
+
+def fault_injection_run(folder: Path, n_kills: int, seed: int) -> dict[str, Any]:
+    """An uninterrupted campaign and the same one under ``n_kills`` random SIGKILLs of its
+    workers and coordinator (:func:`inject_kills`); the counts the issue asks for."""
+    from active_learning._campaign import Campaign
+    from active_learning._session import open_session
+
+    kw = dict(n=60, seconds=0.2, budget=18, batch_size=6, max_retries=20)
+    ref_dir, run_dir = folder / "ref", folder / "run"
+    ref_dir.mkdir()
+    run_dir.mkdir()
+    ref_cfg = write_config(ref_dir, **kw)
+    Campaign.from_toml(ref_cfg, progress=False).run()
+    cfg = write_config(run_dir, **kw)
+    t0 = time.monotonic()
+    kills = inject_kills(cfg, n_kills, seed=seed)
+    wall = time.monotonic() - t0
+    view = ledger_view(cfg)
+    trials = open_session(cfg, load_pool=False).ledger.trials()
+    complete = Counter(t.user_attrs["candidate_id"] for t in trials if t.state.name == "COMPLETE")
+    reasons = Counter(str(t.user_attrs.get("error", "worker lost (heartbeat stale)")).split(":")[0]
+                      for t in trials if t.state.name == "FAIL")
+    return {"kills_worker": kills["worker"], "kills_coordinator": kills["coordinator"],
+            "candidates": len(view), "complete": sum(s == "COMPLETE" for _, _, s, _ in view),
+            "failed": sum(s == "FAIL" for _, _, s, _ in view), "trials": len(trials),
+            "retries": len(trials) - len(view), "retry_reasons": dict(reasons),
+            "duplicates": sum(c - 1 for c in complete.values()),
+            "same_as_uninterrupted": view == ledger_view(ref_cfg), "wall_s": round(wall, 1)}

@@ -3,12 +3,10 @@ coordinators — each ends with the campaign complete and the ledger consistent.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,6 @@ from hypothesis import strategies as st
 
 from active_learning._campaign import Campaign
 from active_learning._cli_campaign import run_command, status_command
-from active_learning._executors import PRELOAD
 from active_learning._session import open_session
 from active_learning._timeout import TimeoutSimulator
 from active_learning._worker import Worker
@@ -84,65 +81,16 @@ def test_locked_sqlite_storage_is_waited_out(tmp_path):
     assert len({t["id"] for t in summary["trials"]}) == len(summary["trials"]) == 8
 
 
-def _inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2) -> Counter:
-    """Run a coordinator and workers as processes and SIGKILL a random one ``n_kills`` times
-    (restarting it each time); then let the campaign finish. Returns the kill counts."""
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([*PRELOAD, _sleep_sim.MODULE])
-    targets = {"coordinator": _sleep_sim.coordinator_main,
-               **{f"worker{i}": _sleep_sim.worker_main for i in range(n_workers)}}
-
-    def start(name: str) -> mp.Process:
-        p = ctx.Process(target=targets[name], args=(str(cfg),))
-        p.start()
-        return p
-
-    rng = np.random.default_rng(seed)
-    procs = {name: start(name) for name in targets}
-    kills: Counter = Counter()
-    try:
-        while sum(kills.values()) < n_kills:
-            time.sleep(rng.uniform(0.3, 1.2))
-            k = sum(kills.values())  # the first two kills hit a worker, then the coordinator
-            victim = ["worker0", "coordinator"][k] if k < 2 else str(rng.choice(sorted(targets)))
-            if procs[victim].is_alive():
-                procs[victim].kill()
-                kills["coordinator" if victim == "coordinator" else "worker"] += 1
-            procs[victim].join()
-            procs[victim] = start(victim)
-        procs["coordinator"].join(timeout=180)
-        assert procs["coordinator"].exitcode == 0, "the coordinator did not finish"
-        for name, p in procs.items():
-            p.join(timeout=60)
-            assert p.exitcode == 0, f"{name} exit code {p.exitcode}"
-    finally:
-        for p in procs.values():
-            if p.is_alive():
-                p.kill()
-                p.join()
-    return kills
-
-
 @pytest.mark.parametrize("n_kills", [3, pytest.param(20, marks=pytest.mark.slow)])
 def test_random_sigkills_leave_every_candidate_once_and_the_same_result(tmp_path, n_kills):
-    kw = dict(n=60, seconds=0.2, budget=18, batch_size=6, max_retries=20)
-    ref_dir, run_dir = tmp_path / "ref", tmp_path / "run"
-    ref_dir.mkdir()
-    run_dir.mkdir()
-    ref_cfg = _sleep_sim.write_config(ref_dir, **kw)
-    Campaign.from_toml(ref_cfg, progress=False).run()
-    cfg = _sleep_sim.write_config(run_dir, **kw)
-    kills = _inject_kills(cfg, n_kills, seed=n_kills)
-    assert sum(kills.values()) == n_kills
-    view = _sleep_sim.ledger_view(cfg)
-    assert view == _sleep_sim.ledger_view(ref_cfg)  # same batches, same values, same rounds
-    assert len(view) == 18 and all(state == "COMPLETE" for _, _, state, _ in view)
-    trials = open_session(cfg, load_pool=False).ledger.trials()
-    complete = Counter(t.user_attrs["candidate_id"] for t in trials if t.state.name == "COMPLETE")
-    assert set(complete.values()) == {1}  # told exactly once each; kills cost only retries
-    retried = len(trials) - len(complete)
-    print(f"fault injection: {kills['coordinator']} coordinator + {kills['worker']} worker "
-          f"SIGKILLs, {len(trials)} trials for 18 candidates ({retried} retried), 0 duplicates")
+    out = _sleep_sim.fault_injection_run(tmp_path, n_kills, seed=n_kills)
+    assert out["kills_worker"] + out["kills_coordinator"] == n_kills
+    assert out["kills_coordinator"] >= 1 and out["kills_worker"] >= 1
+    assert out["same_as_uninterrupted"]  # same batches, same values, same rounds
+    assert out["candidates"] == out["complete"] == 18 and out["failed"] == 0
+    assert out["duplicates"] == 0  # told exactly once each; kills cost only retries
+    assert out["trials"] == 18 + out["retries"]
+    print(f"fault injection: {out}")
 
 
 # --- security and bad input ---------------------------------------------------------------

@@ -8,7 +8,10 @@ reason it could not). Locally: ``source .ci/postgres.sh``, run pytest in that sh
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -16,6 +19,8 @@ from click.testing import CliRunner
 
 from active_learning._campaign import Campaign
 from active_learning._cli_campaign import status_command
+from active_learning._executors import PRELOAD
+from active_learning._session import open_session
 
 from . import _sleep_sim
 
@@ -57,3 +62,59 @@ def test_status_never_prints_the_storage_password(tmp_path, monkeypatch):
         assert secret not in res.output
     summary = json.loads(runner.invoke(status_command, [str(cfg), "--json"]).output)
     assert summary["evaluations"] == 4 and "***" in summary["storage"]
+
+
+def _pg_ctl(*args: str) -> None:
+    """Run ``pg_ctl`` on the CI server (as its owner when we are root); argv only, no shell."""
+    exe = os.path.join(os.environ["SCOUT_TEST_POSTGRES_BIN"], "pg_ctl")
+    cmd = [exe, "-D", os.environ["SCOUT_TEST_POSTGRES_DATA"], *args]
+    user = os.environ.get("SCOUT_TEST_POSTGRES_USER")
+    if user:
+        cmd = ["runuser", "-u", user, "--", *cmd]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=60)
+
+
+@pytest.mark.skipif(not os.environ.get("SCOUT_TEST_POSTGRES_DATA"),
+                    reason="the outage test needs .ci/postgres.sh's server (SCOUT_TEST_POSTGRES_"
+                           "BIN/DATA/OPTS) to stop and restart it")
+def test_a_postgres_outage_mid_campaign_is_waited_out(tmp_path):
+    """Stop the server for ~4 s while a coordinator and a worker are mid-round: every storage
+    call retries with back-off, the campaign completes, each candidate is told once."""
+    name = f"pg{uuid.uuid4().hex[:8]}"
+    cfg = _sleep_sim.write_config(tmp_path, n=30, seconds=0.3, budget=12, batch_size=6,
+                                  name=name, storage=URL, max_retries=5)
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([*PRELOAD, _sleep_sim.MODULE])
+    procs = [ctx.Process(target=_sleep_sim.coordinator_main, args=(str(cfg),)),
+             ctx.Process(target=_sleep_sim.worker_main, args=(str(cfg),))]
+    for p in procs:
+        p.start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # wait until the first results are in: the outage hits a running round
+            try:
+                done = _sleep_sim.ledger_view(cfg)
+            except ValueError:  # the study does not exist yet
+                done = []
+            if sum(s == "COMPLETE" for _, _, s, _ in done) >= 3:
+                break
+            assert time.monotonic() < deadline, "the campaign did not start"
+            time.sleep(0.2)
+        _pg_ctl("stop", "-m", "fast", "-w")
+        time.sleep(4.0)
+        _pg_ctl("start", "-w", "-l", os.environ["SCOUT_TEST_POSTGRES_LOG"],
+                "-o", os.environ["SCOUT_TEST_POSTGRES_OPTS"])
+        for p in procs:
+            p.join(timeout=240)
+            assert p.exitcode == 0, f"{p.name} exit code {p.exitcode} after the outage"
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
+    view = _sleep_sim.ledger_view(cfg)
+    assert len(view) == 12 and all(state == "COMPLETE" for _, _, state, _ in view)
+    trials = open_session(cfg, load_pool=False).ledger.trials()
+    told = [t.user_attrs["candidate_id"] for t in trials if t.state.name == "COMPLETE"]
+    assert sorted(told) == sorted(set(told)) and len(told) == 12  # exactly once each
