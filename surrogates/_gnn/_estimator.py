@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,20 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_CHUNK = 64
 
 
+@contextmanager
+def _frozen(module: torch.nn.Module) -> Iterator[None]:
+    """Parameters without ``requires_grad`` for the block: autograd then records only the
+    position path (forces), not the weight gradients prediction never uses."""
+    flags = [p.requires_grad for p in module.parameters()]
+    try:
+        for p in module.parameters():
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
+
+
 @register_surrogate("gnn")
 class EquivariantGNN(Surrogate):
     """E(3)-equivariant message-passing network for energies, forces and properties.
@@ -42,6 +57,10 @@ class EquivariantGNN(Surrogate):
         n_radial: Bessel radial basis functions.
         extensive: sum (``True``) or average (``False``) the per-atom outputs of a scalar
             head; ``None`` means extensive for ``"energy"`` only.
+        scalar_last_layer: give the last interaction layer scalar (``channels x 0e``)
+            outputs only, for scalar targets. The scalar heads read only scalars, so the
+            function class is the same, but the last tensor product keeps 3 of its ~11 paths
+            (lmax 2): about 3x faster energy + forces on batches. Ignored for the dipole.
         epochs, batch_size, lr, weight_decay: AdamW mini-batch training with a cosine
             learning-rate schedule.
         energy_weight, force_weight: loss weights (forces used when present for ``energy``).
@@ -49,6 +68,8 @@ class EquivariantGNN(Surrogate):
         patience: early stopping after this many epochs without validation improvement.
         valid_fraction: held-out share of the structures for early stopping.
         max_time: training-time budget in seconds (``None``: train all ``epochs``).
+        max_time_clock: what ``max_time`` counts: ``"wall"`` seconds, or ``"cpu"`` seconds
+            of this process (fair budgets on a shared machine).
         dtype: ``"float32"`` or ``"float64"``.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         random_state: seed of initial weights, shuffling and the validation split.
@@ -62,10 +83,12 @@ class EquivariantGNN(Surrogate):
 
     def __init__(self, target: str = "energy", lmax: int = 2, channels: int = 32,
                  n_layers: int = 2, cutoff: float = 5.0, n_radial: int = 8,
-                 extensive: bool | None = None, epochs: int = 100, batch_size: int = 16,
+                 extensive: bool | None = None, scalar_last_layer: bool = False,
+                 epochs: int = 100, batch_size: int = 16,
                  lr: float = 5e-3, weight_decay: float = 1e-6, energy_weight: float = 1.0,
                  force_weight: float = 10.0, ema_decay: float = 0.99, patience: int = 20,
                  valid_fraction: float = 0.1, max_time: float | None = None,
+                 max_time_clock: str = "wall",
                  dtype: str = "float32", device: str = "auto", random_state: int = 0) -> None:
         self.target = target
         self.lmax = lmax
@@ -74,6 +97,7 @@ class EquivariantGNN(Surrogate):
         self.cutoff = cutoff
         self.n_radial = n_radial
         self.extensive = extensive
+        self.scalar_last_layer = scalar_last_layer
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -84,6 +108,7 @@ class EquivariantGNN(Surrogate):
         self.patience = patience
         self.valid_fraction = valid_fraction
         self.max_time = max_time
+        self.max_time_clock = max_time_clock
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
@@ -94,6 +119,8 @@ class EquivariantGNN(Surrogate):
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}")
         if not (self.cutoff > 0 and self.n_radial >= 1 and self.n_layers >= 1):
             raise ValueError("need cutoff > 0, n_radial >= 1 and n_layers >= 1")
+        if self.max_time_clock not in ("wall", "cpu"):
+            raise ValueError(f"max_time_clock must be 'wall' or 'cpu', got {self.max_time_clock!r}")
         if not 0.0 <= self.valid_fraction < 1.0:
             raise ValueError(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
         return _DTYPES[self.dtype]
@@ -134,9 +161,12 @@ class EquivariantGNN(Surrogate):
         if not np.isfinite(scale) or scale < 1e-6:
             scale = 1.0
         n_edges = sum(len(g.src) for g in graphs)
+        hidden = [hidden_irreps(int(self.channels), int(self.lmax))] * int(self.n_layers)
+        if self.scalar_last_layer and not vector:
+            hidden[-1] = f"{int(self.channels)}x0e"
         config = GNNConfig(
             n_species=len(elements),
-            hidden_irreps=[hidden_irreps(int(self.channels), int(self.lmax))] * int(self.n_layers),
+            hidden_irreps=hidden,
             embed_channels=int(self.channels), lmax=int(self.lmax), cutoff=float(self.cutoff),
             n_radial=int(self.n_radial),
             avg_num_neighbors=max(1.0, n_edges / float(counts.sum())),
@@ -150,6 +180,7 @@ class EquivariantGNN(Surrogate):
             patience=int(self.patience), valid_fraction=float(self.valid_fraction),
             seed=int(self.random_state),
             max_time=None if self.max_time is None else float(self.max_time),
+            max_time_clock=str(self.max_time_clock),
         )
         species_index = {z: k for k, z in enumerate(elements)}
         with torch.random.fork_rng(devices=[]):
@@ -195,11 +226,12 @@ class EquivariantGNN(Surrogate):
             part = graphs[start:start + _PREDICT_CHUNK]
             g = batch_graphs(part, index, param.dtype, param.device, first_index=start)
             if forces:
-                out, f = energy_and_forces(self.module_, g)
+                with _frozen(self.module_):
+                    out, f = energy_and_forces(self.module_, g)
                 splits = torch.split(f.detach(), g.n_atoms.tolist())
                 force_list.extend(s.to("cpu", torch.float64).numpy() for s in splits)
             else:
-                with torch.no_grad():
+                with torch.inference_mode():
                     out = self.module_(g)
             outs.append(out.detach().to("cpu", torch.float64).numpy())
         mean = np.concatenate(outs)

@@ -139,20 +139,30 @@ def test_forces_need_an_energy_model():
 
 @pytest.mark.slow
 def test_aspirin_relaxation_and_md_are_stable():
-    """A model fitted on EMT-labelled displaced aspirin relaxes and runs Langevin MD stably."""
+    """A model fitted on GFN2-xTB labels of displaced aspirin relaxes it and runs 300 K
+    Langevin MD stably: the thermostat holds the temperature and no bond breaks or collapses.
+
+    (xTB, not EMT: EMT has no stable aspirin, so a faithful EMT model slides downhill and
+    heats up whatever the calculator does.)
+    """
     from ase import units
+    from ase.calculators.singlepoint import SinglePointCalculator
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
-    from physics import smiles_to_atoms
+    from physics import XTB, smiles_to_atoms
 
     base = smiles_to_atoms("CC(=O)Oc1ccccc1C(=O)O", seed=0)
+    xtb = XTB(n_threads=1)
     rng = np.random.default_rng(30)
     data = []
     for _ in range(80):
         atoms = base.copy()
         atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
-        data.append(labelled(atoms))
+        res = xtb.evaluate_one(atoms)
+        atoms.calc = SinglePointCalculator(atoms, energy=float(res["energy"]),
+                                           forces=np.asarray(res["forces"]))
+        data.append(atoms)
     model = EquivariantGNN(**{**SMALL, "dtype": "float32"}, epochs=40, lr=1e-2).fit(data[:70])
     f_true = np.concatenate([a.get_forces() for a in data[70:]])
     f_pred = np.concatenate(model.predict_forces(data[70:]))
@@ -162,10 +172,17 @@ def test_aspirin_relaxation_and_md_are_stable():
     e0 = atoms.get_potential_energy()
     BFGS(atoms, logfile=None, maxstep=0.05).run(fmax=0.1, steps=100)
     assert atoms.get_potential_energy() < e0
+    bonds = base.get_all_distances() < 1.6  # covalent pairs of the starting geometry
+    np.fill_diagonal(bonds, False)
     MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(31))
     dyn = Langevin(atoms, 0.5 * units.fs, temperature_K=300, friction=0.02 / units.fs,
                    rng=np.random.default_rng(32))
-    dyn.run(200)
-    d = atoms.get_all_distances()[np.triu_indices(len(atoms), 1)]
-    assert d.min() > 0.7 and np.isfinite(atoms.get_potential_energy())
-    assert atoms.get_temperature() < 1500
+    temperatures = []
+    for _ in range(10):
+        dyn.run(20)
+        temperatures.append(atoms.get_temperature())
+    d = atoms.get_all_distances()
+    assert np.isfinite(atoms.get_potential_energy())
+    assert d[np.triu_indices(len(atoms), 1)].min() > 0.8, "atoms collapsed together"
+    assert d[bonds].max() < 2.0, "a covalent bond broke"
+    assert np.mean(temperatures[5:]) < 600, temperatures  # 300 K bath; runaway heats
