@@ -4,9 +4,11 @@
 Usage: ``python _mace_run.py DIR BUDGET_S SEED``. Reads ``DIR/train.xyz`` and every
 ``DIR/test_*.xyz`` (extxyz with energy, eV, and forces, eV/Å), trains a small MACE (2
 interactions, 32x0e+32x1o, max_ell 3, correlation 3, r_max 5 Å; per-element E0 by least
-squares) with Adam on per-atom energy + 10 × force MSE for BUDGET_S seconds of CPU time,
-and writes ``DIR/result.json``: per test set E_mae_meV_atom, F_mae_meV_A, train_s, epochs,
-and throughput thr_b1/thr_b32 (structures/s, energy + forces, graph building included).
+squares) with Adam on per-atom energy + 10 × force MSE for BUDGET_S seconds of this
+process's CPU time (``time.process_time``, as the scoutlab side, so a busy shared machine
+does not shorten one model's budget more than the other's), and writes ``DIR/result.json``: per test set E_mae_meV_atom, F_mae_meV_A, train_s, epochs,
+and throughput thr_b1/thr_b32 (structures/s, energy + forces, graph building included; best of 3 timings, since the
+machine is shared).
 """
 
 import mace  # noqa: F401  # must be imported before e3nn (mace pins e3nn 0.4.4)  # isort: skip
@@ -71,7 +73,7 @@ def main():
         avg_num_neighbors=n_edges / n_nodes, atomic_numbers=z_table.zs, correlation=3,
         gate=torch.nn.functional.silu)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    t0, epochs, done = time.perf_counter(), 0, False
+    t0, c0, epochs, done = time.perf_counter(), time.process_time(), 0, False
     while not done:
         for b in train_loader:
             out = model(b.to_dict(), training=True, compute_force=True)
@@ -81,11 +83,11 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if time.perf_counter() - t0 > budget:
+            if time.process_time() - c0 > budget:
                 done = True
                 break
         epochs += 1
-    train_s = time.perf_counter() - t0
+    train_s, train_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     result = {}
     for path in sorted(folder.glob("test_*.xyz")):
         frames = ase.io.read(path, index=":")
@@ -95,13 +97,16 @@ def main():
         n_atoms = np.array([len(a) for a in frames])
         row = {"E_mae_meV_atom": 1e3 * float(np.mean(np.abs(e - e_true) / n_atoms)),
                "F_mae_meV_A": 1e3 * float(np.mean(np.abs(f - f_true))),
-               "train_s": train_s, "epochs": epochs}
+               "train_s": train_s, "train_cpu_s": train_cpu_s, "epochs": epochs}
         for batch, reps in ((1, 20), (32, 3)):
             sub = frames[: batch * reps]
             predict(model, sub[:batch], z_table, batch)
-            t = time.perf_counter()
-            predict(model, sub, z_table, batch)
-            row[f"thr_b{batch}"] = len(sub) / (time.perf_counter() - t)
+            best = float("inf")
+            for _ in range(3):
+                t = time.perf_counter()
+                predict(model, sub, z_table, batch)
+                best = min(best, time.perf_counter() - t)
+            row[f"thr_b{batch}"] = len(sub) / best
         result[path.stem[len("test_"):]] = row
     (folder / "result.json").write_text(json.dumps(result))
 
