@@ -36,7 +36,8 @@ class RoundPlan:
 
     ``mean``/``std`` are the teacher's predictions for the batch in the objective's units (for
     parity plots; empty in round 0); ``times`` are seconds for train / compress / screen /
-    select.
+    select (and ``prescreen``, the cheap judge's share, in multi-fidelity rounds);
+    ``fidelity`` counts that round's ``cheap_calls`` and the ``prescreened`` candidates.
     """
 
     round: int
@@ -46,6 +47,7 @@ class RoundPlan:
     times: dict[str, float] = field(default_factory=dict)
     n_train: int = 0
     artifacts: list[str] = field(default_factory=list)
+    fidelity: dict[str, float] = field(default_factory=dict)
 
     def to_attr(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +156,7 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
     form = cls.input_kind
     times: dict[str, float] = {}
     saved: list[str] = []
+    fidelity: dict[str, float] = {}
 
     t0 = time.perf_counter()
     idx, y = observed(records)
@@ -198,6 +201,18 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
     best = float(y[int(np.argmax(to_maximization_values(y, *goal)))])
     pred_max, best_max = to_maximization(pred, camp.direction, camp.target, best)
     scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi, rng=rng)
+    if cfg.fidelity is not None:  # the cheap judge narrows the choice (see _fidelity)
+        from ._fidelity import prescreen
+
+        t1 = time.perf_counter()
+        cand, pred, info = prescreen(session, cand, pred, scores, k, idx, y,
+                                     camp.seed * 1000 + round_ + 500, form)
+        pred_max, _ = to_maximization(pred, camp.direction, camp.target)
+        scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi,
+                                    rng=rng)
+        times["prescreen"] = time.perf_counter() - t1
+        t0 += times["prescreen"]
+        fidelity = info
     feats = _features(pool, cand, acq.diversity_or_none is not None)
     pos = np.asarray(select_batch(scores, min(k, cand.size), exclude=None,
                                   diversity=acq.diversity_or_none, features=feats, rng=rng),
@@ -211,4 +226,4 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
             saved.append(str(screener.save(folder / "screener.safetensors")))
     std = pred.std[pos] if pred.std is not None else np.zeros(pos.size)
     return RoundPlan(round_, [int(i) for i in cand[pos]], [float(v) for v in pred.mean[pos]],
-                     [float(v) for v in std], times, int(idx.size), saved)
+                     [float(v) for v in std], times, int(idx.size), saved, fidelity)

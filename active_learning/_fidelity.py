@@ -1,0 +1,177 @@
+"""Multi-fidelity rounds: a cheap simulator (``[fidelity]``) pre-screens for the expensive one.
+
+In every model round, after the teacher has scored the untried pool (:func:`._plan.plan_round`):
+
+1. **pre-screen set** — the best ``per_round`` candidates by the acquisition (default
+   4 × batch size) on which the cheap simulator has not failed;
+2. **cheap evaluations** — the coordinator runs the cheap simulator on the members of that
+   set, and on every expensively evaluated candidate (so the Δ model has its training pairs),
+   that have no cheap value yet. Each result is written to the study at once, as the user
+   attribute ``fidelity:<pool index>`` = ``{"id", "value", "error", "seconds"}``, so a
+   restarted coordinator never pays for a cheap calculation twice, and a cheap failure is
+   recorded with its reason (the candidate is then never pre-screened again). When failures
+   leave fewer than ``per_round`` usable candidates, the next best are evaluated in turn;
+3. **ranking** — the expensive batch is chosen from the pre-screened set only:
+
+   - ``use_as_feature = true`` (Δ-learning): a second teacher, built like the first, learns
+     the residual ``expensive − cheap`` on the candidates that have both; the prediction for a
+     pre-screened candidate is ``cheap + Δ̂`` with the Δ teacher's spread. The two fidelities
+     must measure the same quantity in the same units (e.g. a gap in eV from xTB and DFT);
+   - ``use_as_feature = false``: the cheap value itself is the estimate, with the first
+     teacher's spread.
+
+Shapes: candidate positions are pool indices ``(m,)``; predictions are in the objective's units.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FIDELITY_PREFIX", "cheap_records", "fidelity_key", "prescreen"]
+
+#: study user attribute prefix of a cached cheap result
+FIDELITY_PREFIX = "fidelity:"
+
+
+def fidelity_key(index: int) -> str:
+    """Study user attribute holding pool candidate ``index``'s cheap result."""
+    return f"{FIDELITY_PREFIX}{int(index):09d}"
+
+
+def cheap_records(attrs: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """Pool index → cached cheap result (``value`` is ``None`` for a failure)."""
+    n = len(FIDELITY_PREFIX)
+    return {int(k[n:]): v for k, v in attrs.items() if k.startswith(FIDELITY_PREFIX)}
+
+
+def _cheap_inputs(pool: Any, indices: list[int], simulator: Any) -> list[Any]:
+    """The cheap simulator's inputs: ids for a lookup table, else the pool's simulator form
+    (or its natural form when the expensive simulator reads ids)."""
+    if getattr(simulator, "input_kind", None) == "id":
+        return pool.get(indices, "id")
+    form = "simulator" if getattr(pool, "simulator_input", "id") != "id" else pool.forms[0]
+    return list(pool.get(indices, form))
+
+
+class CheapJudge:
+    """The cheap simulator of a session, with its results cached in the study."""
+
+    def __init__(self, session: Any) -> None:
+        fid = session.config.fidelity
+        self.session = session
+        self.objective = fid.objective or session.config.campaign.objective
+        self.cache = cheap_records(session.ledger.attrs())
+        self._simulator: Any = None
+
+    @property
+    def simulator(self) -> Any:
+        if self._simulator is None:
+            self._simulator = self.session.config.fidelity.simulator.build()
+        return self._simulator
+
+    def value(self, index: int) -> float:
+        """The cached cheap value (``nan`` when it failed or is not known)."""
+        rec = self.cache.get(int(index))
+        return math.nan if rec is None or rec.get("value") is None else float(rec["value"])
+
+    def ensure(self, indices: np.ndarray | list[int]) -> int:
+        """Evaluate (and record) those of ``indices`` with no cached result; returns how many
+        cheap calculations were run now."""
+        from tqdm.auto import tqdm
+
+        todo = [int(i) for i in indices if int(i) not in self.cache]
+        if not todo:
+            return 0
+        ledger, pool = self.session.ledger, self.session.pool
+        ids = pool.get(todo, "id")
+        for i, ident in tqdm(list(zip(todo, ids)), desc="cheap pre-screen", unit="sim",
+                             leave=False, file=sys.stderr, disable=len(todo) < 2):
+            t0 = time.perf_counter()
+            try:
+                res = self.simulator.evaluate(_cheap_inputs(pool, [i], self.simulator))[0]
+                value = res.value(self.objective) if res.ok else math.nan
+                error = res.error if not res.ok else (
+                    None if math.isfinite(value) else
+                    f"objective {self.objective!r} missing or not finite")
+            except Exception as exc:  # a mis-configured cheap simulator fails the candidate
+                value, error = math.nan, f"{type(exc).__name__}: {exc}"
+            rec = {"id": str(ident), "value": None if error else float(value), "error": error,
+                   "seconds": time.perf_counter() - t0}
+            ledger.set_attr(fidelity_key(i), rec)
+            self.cache[i] = rec
+        return len(todo)
+
+
+def _delta_prediction(session: Any, judge: CheapJudge, chosen: np.ndarray, idx: np.ndarray,
+                      y: np.ndarray, random_state: int, form: str) -> Any:
+    """Δ-learning: fit a teacher on ``y − cheap`` of the completed candidates and predict
+    ``cheap + Δ̂`` for ``chosen``; ``None`` when fewer than 2 pairs exist."""
+    from surrogates import Prediction
+
+    cheap = np.array([judge.value(i) for i in idx])
+    ok = np.isfinite(cheap)
+    if ok.sum() < 2:
+        return None
+    teacher = session.config.surrogate.build(random_state=random_state)
+    teacher.fit(session.pool.get(idx[ok], form), y[ok] - cheap[ok])
+    delta = teacher.predict(session.pool.get(chosen, form))
+    base = np.array([judge.value(i) for i in chosen])
+    return Prediction(base + delta.mean, delta.std)
+
+
+def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: int,
+              idx: np.ndarray, y: np.ndarray, random_state: int,
+              form: str) -> tuple[np.ndarray, Any, dict[str, float]]:
+    """Narrow the screened candidates to the cheaply pre-screened set (see module doc).
+
+    Args:
+        cand: screened untried pool indices ``(m,)``; ``pred``: the teacher's prediction for
+            them; ``scores``: their acquisition scores ``(m,)`` (higher is better).
+        k: the expensive batch size; ``idx``/``y``: completed candidates and their values.
+        random_state: seed of the Δ teacher; ``form``: the teacher's input form.
+
+    Returns:
+        ``(indices, prediction, info)``: the pre-screened candidates ``(p,)``, their
+        prediction in objective units, and ``{"cheap_calls", "prescreened"}``.
+    """
+    from surrogates import Prediction
+
+    fid = session.config.fidelity
+    if fid.use_as_feature and "doses" in _fit_params(session):
+        raise ValueError("fidelity.use_as_feature needs a scalar surrogate: "
+                         f"{session.config.surrogate.kind!r} learns dose-response curves")
+    judge = CheapJudge(session)
+    want = min(int(fid.per_round or 4 * k), cand.size)
+    s = np.where(np.isnan(scores), -np.inf, scores)
+    order = np.lexsort((cand, -s))  # best first, ties by pool index
+    calls, keep, pos = 0, [], 0
+    while len(keep) < want and pos < order.size:
+        step = order[pos:pos + want - len(keep)]
+        pos += step.size
+        take = [int(p) for p in step if judge.cache.get(int(cand[p]), {}).get("error") is None]
+        calls += judge.ensure(cand[take])
+        keep += [p for p in take if math.isfinite(judge.value(int(cand[p])))]
+    keep_arr = np.sort(np.asarray(keep, dtype=int))
+    chosen = cand[keep_arr]
+    out = None
+    if fid.use_as_feature:
+        calls += judge.ensure(idx)  # training pairs (the initial design's, once)
+        out = _delta_prediction(session, judge, chosen, idx, y, random_state, form)
+    if out is None:
+        std = None if pred.std is None else pred.std[keep_arr]
+        out = Prediction(np.array([judge.value(int(i)) for i in chosen]), std)
+    return chosen, out, {"cheap_calls": float(calls), "prescreened": float(chosen.size)}
+
+
+def _fit_params(session: Any) -> tuple[str, ...]:
+    import inspect
+
+    import surrogates
+
+    cls = surrogates.SURROGATES[session.config.surrogate.kind]
+    return tuple(inspect.signature(cls.fit).parameters)
