@@ -195,3 +195,20 @@ def test_gnn_distillation_reduces_disagreement_on_held_out_structures(teacher, d
     e_a, f_a = gap(alone)
     assert e_d < 0.5 * e_u and f_d < 0.5 * f_u, (e_d, e_u, f_d, f_u)
     assert e_d < e_a and f_d < f_a, (e_d, e_a, f_d, f_a)  # the pool taught it more than labels
+
+
+def test_pruned_gnn_screener_round_trips_and_int8_falls_back(teacher, data, tmp_path):
+    from surrogates import Screener, quantize
+
+    pruned = prune(teacher, 0.5, X=data[:8], fine_tune=False)
+    sc = Screener(pruned, maximize=False)
+    path = sc.save(tmp_path / "gnn_screener.safetensors")
+    back = Screener.load(path)
+    assert back.model.config_.hidden_irreps == ["4x0e + 4x1o + 4x2e"] * 2
+    np.testing.assert_array_equal(back.score(data[:6], progress=False).mean,
+                                  sc.score(data[:6], progress=False).mean)
+    with pytest.warns(UserWarning, match="keeping the float model"):
+        q = quantize(pruned, data[:4])
+    assert not q.quantization_["quantized"] and "nn.Linear" in q.quantization_["reason"]
+    with pytest.raises(ValueError, match="FLOP budgets only"):
+        prune(teacher, budget=0.5, X=data[:4], budget_kind="latency")
