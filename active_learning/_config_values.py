@@ -38,6 +38,13 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _default(where: str, key: str, default: Any) -> Any:
+    """The value of an absent key: ``default``, or a ValueError when it is required."""
+    if default is _MISSING:
+        raise ValueError(f"missing required key {where}.{key}")
+    return default
+
+
 def check_keys(where: str, table: Mapping[str, Any], allowed: Iterable[str]) -> None:
     """Reject keys of ``table`` not in ``allowed``: "unknown key 'campaign.foo'; allowed: ..."."""
     allowed = sorted(allowed)
@@ -113,11 +120,9 @@ def read_choice(where: str, table: Mapping[str, Any], key: str, choices: Iterabl
 def read_int(where: str, table: Mapping[str, Any], key: str, default: Any = _MISSING,
              *, minimum: int | None = None) -> Any:
     """An integer (booleans and floats are refused) not below ``minimum``."""
-    value = table.get(key, default)
-    if value is _MISSING:
-        raise ValueError(f"missing required key {where}.{key}")
     if key not in table:
-        return value
+        return _default(where, key, default)
+    value = table[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{where}.{key} must be an integer, got {_show(value)}")
     if minimum is not None and value < minimum:
@@ -128,12 +133,9 @@ def read_int(where: str, table: Mapping[str, Any], key: str, default: Any = _MIS
 def read_float(where: str, table: Mapping[str, Any], key: str, default: Any = _MISSING,
                *, minimum: float | None = None, maximum: float | None = None) -> Any:
     """A finite real number (an int is accepted) within ``[minimum, maximum]``."""
-    value = table.get(key, default)
-    if value is _MISSING:
-        raise ValueError(f"missing required key {where}.{key}")
     if key not in table:
-        return value
-    return check_float(f"{where}.{key}", value, minimum=minimum, maximum=maximum)
+        return _default(where, key, default)
+    return check_float(f"{where}.{key}", table[key], minimum=minimum, maximum=maximum)
 
 
 def check_float(name: str, value: Any, *, minimum: float | None = None,

@@ -25,12 +25,15 @@ came first. Exactly one process wins a trial; the others move on to the next.
 
 from __future__ import annotations
 
+import json
 import math
+import random
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import optuna
@@ -281,6 +284,7 @@ class Ledger:
                               direction=direction, load_if_exists=True,
                               sampler=optuna.samplers.RandomSampler(seed=0))
         self.study_id = retrying(storage.get_study_id_from_name, name)
+        self._rng = random.Random()  # claim order only (see pop); seeded from the OS
 
     @property
     def distribution(self) -> IntDistribution:
@@ -328,8 +332,15 @@ class Ledger:
         return reading(query)
 
     def pop(self) -> FrozenTrial | None:
-        """Atomically claim one WAITING trial (now RUNNING) or return ``None`` if none waits."""
-        for trial_id in self._waiting_ids():
+        """Atomically claim one WAITING trial (now RUNNING) or return ``None`` if none waits.
+
+        Each process tries the waiting trials in its own random order: workers that all went
+        for the oldest one would lose compare-and-set after compare-and-set to each other
+        (every try is a write transaction); which worker simulates which candidate does not
+        change any result."""
+        ids = self._waiting_ids()
+        self._rng.shuffle(ids)
+        for trial_id in ids:
             try:
                 won = retrying(self.storage.set_trial_state_values, trial_id,
                                state=TrialState.RUNNING)
@@ -337,7 +348,7 @@ class Ledger:
                 continue
             if won:
                 self.heartbeat(trial_id)
-                t = reading(self.storage.get_trial, trial_id)  # RUNNING, with its attrs
+                t = self._claimed(trial_id)
                 index = _index_of(t)
                 retrying(self.storage.set_trial_param, trial_id, "index", float(index),
                          self.distribution)
@@ -345,6 +356,34 @@ class Ledger:
                 t.params = {"index": index}
                 return t
         return None
+
+    def _claimed(self, trial_id: int) -> FrozenTrial:
+        """The trial just claimed, as far as a worker needs it (number, attributes). On an
+        RDB storage three small reads instead of ``get_trial``'s full object build."""
+        if not isinstance(self.storage, RDBStorage):
+            return reading(self.storage.get_trial, trial_id)
+
+        def query() -> tuple[int, dict[str, Any], dict[str, Any]]:
+            from optuna.storages._rdb.models import (
+                TrialModel,
+                TrialSystemAttributeModel,
+                TrialUserAttributeModel,
+            )
+            from optuna.storages._rdb.storage import _create_scoped_session
+
+            with _create_scoped_session(self.storage.scoped_session) as session:
+                number = session.query(TrialModel.number).filter(
+                    TrialModel.trial_id == trial_id).one()[0]
+                attrs = [{k: json.loads(v) for k, v in session.query(m.key, m.value_json)
+                          .filter(m.trial_id == trial_id).all()}
+                         for m in (TrialUserAttributeModel, TrialSystemAttributeModel)]
+            return int(number), attrs[0], attrs[1]
+
+        number, user_attrs, system_attrs = reading(query)
+        return FrozenTrial(number=number, state=TrialState.RUNNING, value=None,
+                           datetime_start=datetime.now(), datetime_complete=None, params={},
+                           distributions={}, user_attrs=user_attrs, system_attrs=system_attrs,
+                           intermediate_values={}, trial_id=trial_id)
 
     def _finish(self, trial: FrozenTrial, state: TrialState, value: float | None,
                 attrs: dict[str, Any]) -> None:

@@ -1,9 +1,11 @@
 """Fault-injection run: random SIGKILLs of workers and of the coordinator during a campaign.
 
-A campaign (60 sleep-simulated designs, budget 18 in rounds of 6, two worker processes and a
-coordinator, heartbeat 1 s / stale after 2 s, ``max_retries = 20``) runs twice: once without
+A campaign (60 sleep-simulated designs at 1.5 s each, budget 18 in rounds of 6, two worker
+processes and a coordinator that also simulates, heartbeat 1 s / stale after 2 s,
+``max_retries = 20``) runs twice: once without
 faults, once while a random process is SIGKILLed and restarted ``--kills`` times (20; 3 with
-``--quick``). Counted: kills of workers and of the coordinator, retries (trials beyond one per
+``--quick``), every 0.5-2.5 s; every other kill aims at a process that is simulating right then
+(when one is), so kills land mid-simulation as well as in start-up, planning and idling. Counted: kills of workers and of the coordinator, retries (trials beyond one per
 candidate, by reason), final evaluations, failed candidates, duplicates (candidates told
 COMPLETE more than once: must be 0), and whether the final ledger (id, round, state, value per
 candidate) equals the uninterrupted run's. The same procedure is the slow test
@@ -35,10 +37,11 @@ def plot(row: dict, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = ["kills_worker", "kills_coordinator", "retries", "complete", "failed", "duplicates"]
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    bars = ax.bar(keys, [row[k] for k in keys],
-                  color=["C3", "C3", "C1", "C2", "C7", "C0"])
+    keys = ["kills_worker", "kills_coordinator", "kills_mid_simulation", "retries", "complete",
+            "failed", "duplicates"]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    bars = ax.bar([k.replace("_", "\n", 1) for k in keys], [row[k] for k in keys],
+                  color=["C3", "C3", "C3", "C1", "C2", "C7", "C0"])
     ax.bar_label(bars)
     same = "equals" if row["same_as_uninterrupted"] else "DIFFERS FROM"
     ax.set(title=f"{row['kills_worker'] + row['kills_coordinator']} random SIGKILLs: final "
@@ -68,8 +71,10 @@ def main() -> None:
                         extra={"load_average_1_5_15min": {"start": load_before,
                                                           "end": os.getloadavg()},
                                "setup": "60 designs, budget 18, rounds of 6, 2 workers + "
-                                        "coordinator, 0.2 s sleep simulator, heartbeat 1 s, "
-                                        "stale after 2 s, max_retries 20"})
+                                        "coordinator, 1.5 s sleep simulator, heartbeat 1 s, "
+                                        "stale after 2 s, max_retries 20; kills every "
+                                        "0.5-2.5 s at random; every other one aimed at a "
+                                        "process simulating right then (if any)"})
     print(f"wrote {path} and {plot(row, path)}")
     if out["duplicates"] or not out["same_as_uninterrupted"]:
         sys.exit(1)

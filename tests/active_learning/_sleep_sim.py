@@ -8,7 +8,8 @@
 
 - ``ready_<pid>``: written by ``setup()`` (the worker is up), holding its
   ``CUDA_VISIBLE_DEVICES`` (``-`` when unset);
-- ``sim_<pid>.log``: one line ``x0`` per candidate it finished simulating.
+- ``sim_<pid>.log``: one line ``x0`` per candidate it finished simulating;
+- ``busy_<pid>``: present while it sleeps on a candidate (fault injection aims with it).
 
 Importing this module also registers the test surrogate ``scout-test-rff`` (from ``_fakes``).
 """
@@ -53,7 +54,14 @@ class SleepSimulator(Simulator):
     def evaluate_one(self, candidate: Any) -> dict[str, Any]:
         x = np.asarray(candidate, dtype=float).reshape(-1)
         fault = int(x[2]) if x.size > 2 else 0
-        time.sleep(self.hang if fault == 4 else self.seconds)
+        busy = Path(self.log_dir) / f"busy_{os.getpid()}" if self.log_dir else None
+        if busy is not None:
+            busy.touch()
+        try:
+            time.sleep(self.hang if fault == 4 else self.seconds)
+        finally:
+            if busy is not None:
+                busy.unlink(missing_ok=True)
         if fault == 1:
             raise RuntimeError(f"injected simulator crash at x0={x[0]:.6f}")
         y = {2: math.nan, 3: math.inf}.get(fault, truth(x[0], x[1]))
@@ -226,10 +234,13 @@ def ledger_view(config: Path) -> list[tuple]:
                   for r in recs.values())
 
 
-def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2) -> Counter:
+def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2,
+                 log_dir: Path | None = None) -> Counter:
     """Run a coordinator and workers as processes and SIGKILL a random one ``n_kills`` times
     (restarting it each time); then let the campaign finish. Returns the kill counts
-    (``worker``, ``coordinator``); the first two kills hit a worker, then the coordinator."""
+    (``worker``, ``coordinator``, and ``mid_simulation``). The first two kills hit a worker,
+    then the coordinator; later ones a random process — with ``log_dir`` (the simulator's),
+    every other one a random process that is simulating right then, when there is one."""
     import multiprocessing as mp
 
     from active_learning._executors import PRELOAD
@@ -248,13 +259,20 @@ def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2) -> Coun
     procs = {name: start(name) for name in targets}
     kills: Counter = Counter()
     try:
-        while sum(kills.values()) < n_kills:
-            time.sleep(rng.uniform(0.3, 1.2))
-            k = sum(kills.values())
-            victim = ["worker0", "coordinator"][k] if k < 2 else str(rng.choice(sorted(targets)))
+        while kills["worker"] + kills["coordinator"] < n_kills:
+            time.sleep(rng.uniform(0.5, 2.5))
+            k = kills["worker"] + kills["coordinator"]
+            busy = _busy(procs, log_dir)
+            if k < 2:
+                victim = ["worker0", "coordinator"][k]
+            elif k % 2 == 0 and busy:
+                victim = str(rng.choice(busy))
+            else:
+                victim = str(rng.choice(sorted(targets)))
             if procs[victim].is_alive():
                 procs[victim].kill()
                 kills["coordinator" if victim == "coordinator" else "worker"] += 1
+                kills["mid_simulation"] += victim in busy
             procs[victim].join()
             procs[victim] = start(victim)
         procs["coordinator"].join(timeout=300)
@@ -273,21 +291,34 @@ def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2) -> Coun
     return kills
 
 
-def fault_injection_run(folder: Path, n_kills: int, seed: int) -> dict[str, Any]:
+def _busy(procs: dict[str, Any], log_dir: Path | None) -> list[str]:
+    """Names of the processes simulating a candidate right now (their ``busy_<pid>`` file)."""
+    if log_dir is None:
+        return []
+    pids = {int(f.name.split("_")[1]) for f in log_dir.glob("busy_*")}
+    return sorted(name for name, p in procs.items() if p.pid in pids and p.is_alive())
+
+
+def fault_injection_run(folder: Path, n_kills: int, seed: int,
+                        seconds: float = 1.5) -> dict[str, Any]:
     """An uninterrupted campaign and the same one under ``n_kills`` random SIGKILLs of its
-    workers and coordinator (:func:`inject_kills`); the counts the issue asks for."""
+    workers and coordinator (:func:`inject_kills`); the counts the issue asks for.
+    ``seconds`` per simulation: long enough that kills also land mid-simulation (those show
+    as retries with the reason "worker lost (heartbeat stale)")."""
     from active_learning._campaign import Campaign
     from active_learning._session import open_session
 
-    kw = dict(n=60, seconds=0.2, budget=18, batch_size=6, max_retries=20)
+    kw = dict(n=60, seconds=seconds, budget=18, batch_size=6, max_retries=20)
     ref_dir, run_dir = folder / "ref", folder / "run"
     ref_dir.mkdir()
     run_dir.mkdir()
     ref_cfg = write_config(ref_dir, **kw)
     Campaign.from_toml(ref_cfg, progress=False).run()
-    cfg = write_config(run_dir, **kw)
+    log_dir = run_dir / "logs"
+    log_dir.mkdir()
+    cfg = write_config(run_dir, log_dir=log_dir, **kw)
     t0 = time.monotonic()
-    kills = inject_kills(cfg, n_kills, seed=seed)
+    kills = inject_kills(cfg, n_kills, seed=seed, log_dir=log_dir)
     wall = time.monotonic() - t0
     view = ledger_view(cfg)
     trials = open_session(cfg, load_pool=False).ledger.trials()
@@ -295,6 +326,7 @@ def fault_injection_run(folder: Path, n_kills: int, seed: int) -> dict[str, Any]
     reasons = Counter(str(t.user_attrs.get("error", "worker lost (heartbeat stale)")).split(":")[0]
                       for t in trials if t.state.name == "FAIL")
     return {"kills_worker": kills["worker"], "kills_coordinator": kills["coordinator"],
+            "kills_mid_simulation": kills["mid_simulation"],
             "candidates": len(view), "complete": sum(s == "COMPLETE" for _, _, s, _ in view),
             "failed": sum(s == "FAIL" for _, _, s, _ in view), "trials": len(trials),
             "retries": len(trials) - len(view), "retry_reasons": dict(reasons),

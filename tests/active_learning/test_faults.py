@@ -90,6 +90,8 @@ def test_random_sigkills_leave_every_candidate_once_and_the_same_result(tmp_path
     assert out["candidates"] == out["complete"] == 18 and out["failed"] == 0
     assert out["duplicates"] == 0  # told exactly once each; kills cost only retries
     assert out["trials"] == 18 + out["retries"]
+    if out["kills_mid_simulation"]:  # a simulation killed mid-way is retried, not lost
+        assert out["retries"] >= 1 and "worker lost (heartbeat stale)" in out["retry_reasons"]
     print(f"fault injection: {out}")
 
 
