@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 
+# One torch/OpenMP thread unless the caller says otherwise: the demo's models are tiny, and two
+# threads per process on a busy 2-core machine made training 6x slower (spinning threads).
+demo: export OMP_NUM_THREADS ?= 1
 demo: $(STAMP)
 	$(VENV)/bin/scout run examples/molecules/campaign.toml
 	$(VENV)/bin/scout status examples/molecules/campaign.toml

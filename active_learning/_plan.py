@@ -28,6 +28,8 @@ __all__ = ["CHUNK", "RoundPlan", "plan_initial", "plan_round"]
 
 #: candidates read from the pool and scored per step
 CHUNK = 8192
+#: most pool candidates the teacher labels to distil the screener each round
+DISTIL_SAMPLE = 4096
 
 
 @dataclass
@@ -123,7 +125,8 @@ def _shortlist(keep: tuple[np.ndarray, np.ndarray], idx: np.ndarray, score: np.n
 
 def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Generator,
               seed: int) -> Any:
-    """Distil the teacher into the screener on a sample (≤ 4096) of the preparable pool.
+    """Distil the teacher into the screener on a sample (≤ ``DISTIL_SAMPLE``) of the
+    preparable pool.
 
     The student is ``[compression.student]`` (``kind`` + options) or the library default (a
     fingerprint MLP reading SMILES for molecule teachers, else the teacher's own input form).
@@ -135,7 +138,7 @@ def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Gener
     s_form = student.input_kind if student is not None else \
         ("smiles" if form in ("atoms", "smiles") else form)
     ok = np.setdiff1d(np.arange(len(pool)), pool.failed_indices())
-    sample = np.sort(rng.choice(ok, min(ok.size, 4096), replace=False))
+    sample = np.sort(rng.choice(ok, min(ok.size, DISTIL_SAMPLE), replace=False))
     return surrogates.Screener.from_teacher(
         teacher, pool.get(sample, form), student=student, X_student=pool.get(sample, s_form),
         prune_amount=comp.prune_amount, quantize=comp.quantize,

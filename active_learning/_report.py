@@ -97,7 +97,7 @@ def _learning_curve(curve: list[tuple[int, float]], out: Path, made: list[str]) 
 
 
 def _time_split(plans: list[dict[str, Any]], out: Path, made: list[str]) -> None:
-    keys = ("train", "compress", "screen", "select")
+    keys = ("train", "compress", "screen", "prescreen", "select")
     fig, ax = plt.subplots(figsize=(5, 3.6))
     bottom = np.zeros(len(plans))
     for k in keys:

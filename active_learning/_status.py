@@ -27,7 +27,9 @@ def summarize(session: Session) -> dict[str, Any]:
     ``failed`` (candidates failed for good, with reasons in ``failures``), ``pending``,
     ``finished``, ``stop_reason``, ``best`` ({id, value}), ``top`` (the top-k: id, index,
     value, round), ``round_log`` (per round: batch size, evaluations, best, time split) and
-    ``trials``: every trial as {id, value, state, round, number, error, retry_of}.
+    ``trials``: every trial as {id, value, state, round, number, error, retry_of}, and
+    ``fidelity`` (``None`` without ``[fidelity]``): the cheap judge's ``evaluations``,
+    ``failed`` and ``seconds``.
     """
     from ._campaign import STOP_KEY, round_key
     from ._worker import FINISHED_KEY
@@ -79,7 +81,18 @@ def summarize(session: Session) -> dict[str, Any]:
                      for rec in records.values() if rec.state == "FAIL"],
         "round_log": round_log,
         "trials": trials,
+        "fidelity": _fidelity_summary(attrs) if cfg.fidelity is not None else None,
     }
+
+
+def _fidelity_summary(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The cheap judge's cached results: how many succeeded, failed, and their cost (s)."""
+    from ._fidelity import cheap_records
+
+    cheap = cheap_records(attrs).values()
+    return {"evaluations": sum(r.get("value") is not None for r in cheap),
+            "failed": sum(r.get("value") is None for r in cheap),
+            "seconds": float(sum(r.get("seconds", 0.0) for r in cheap))}
 
 
 def print_status(summary: dict[str, Any], console: Console | None = None) -> None:
@@ -91,6 +104,10 @@ def print_status(summary: dict[str, Any], console: Console | None = None) -> Non
     console.print(f"rounds {summary['rounds']}, evaluations {summary['evaluations']}, failed "
                   f"{summary['failed']}, pending {summary['pending']}; objective "
                   f"{summary['objective']} ({goal})")
+    if summary.get("fidelity"):
+        fid = summary["fidelity"]
+        console.print(f"cheap pre-screen: {fid['evaluations']} evaluations, {fid['failed']} "
+                      f"failed, {fid['seconds']:.1f} s")
     if summary["best"]:
         console.print(f"best so far: {summary['best']['id']} = {summary['best']['value']:.6g}")
     table = Table(title=f"top {len(summary['top'])}")

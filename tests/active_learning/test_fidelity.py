@@ -71,6 +71,8 @@ def test_delta_learning_finds_the_peak_with_few_expensive_calls(tmp_path):
     assert set(picked) <= ok_ids
     calls = _calls(tmp_path)
     assert len(calls) == len(set(calls)) == len(cheap)
+    fid = summary["fidelity"]  # what `scout status` reports
+    assert fid["evaluations"] == len(ok_ids) and fid["failed"] == len(cheap) - len(ok_ids)
 
 
 def _run_in_subprocess(cfg: Path) -> subprocess.Popen:
