@@ -10,7 +10,9 @@ In every model round, after the teacher has scored the untried pool (:func:`._pl
    attribute ``fidelity:<pool index>`` = ``{"id", "value", "error", "seconds"}``, so a
    restarted coordinator never pays for a cheap calculation twice, and a cheap failure is
    recorded with its reason (the candidate is then never pre-screened again). When failures
-   leave fewer than ``per_round`` usable candidates, the next best are evaluated in turn;
+   leave fewer than ``per_round`` usable candidates, the next best are evaluated in turn, up
+   to ``2 × per_round`` cheap calls a round (if none succeeds, the teacher's ranking is used
+   as is, so a broken cheap simulator costs a bounded amount and never stalls the campaign);
 3. **ranking** — the expensive batch is chosen from the pre-screened set only:
 
    - ``use_as_feature = true`` (Δ-learning): a second teacher, built like the first, learns
@@ -150,7 +152,7 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
     s = np.where(np.isnan(scores), -np.inf, scores)
     order = np.lexsort((cand, -s))  # best first, ties by pool index
     calls, keep, pos = 0, [], 0
-    while len(keep) < want and pos < order.size:
+    while len(keep) < want and pos < order.size and calls < 2 * want:
         step = order[pos:pos + want - len(keep)]
         pos += step.size
         take = [int(p) for p in step if judge.cache.get(int(cand[p]), {}).get("error") is None]
@@ -158,6 +160,8 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
         keep += [p for p in take if math.isfinite(judge.value(int(cand[p])))]
     keep_arr = np.sort(np.asarray(keep, dtype=int))
     chosen = cand[keep_arr]
+    if chosen.size == 0:  # the cheap judge failed on every candidate: the teacher decides
+        return cand, pred, {"cheap_calls": float(calls), "prescreened": 0.0}
     out = None
     if fid.use_as_feature:
         calls += judge.ensure(idx)  # training pairs (the initial design's, once)

@@ -61,9 +61,9 @@ def write_tables(folder: Path, n: int = 300, noise: float = 0.05,
 
 def write_config(folder: Path, *, budget: int = 16, batch_size: int = 4, initial: int = 8,
                  per_round: int = 12, use_as_feature: bool = True, acquisition: str = "greedy",
-                 sleep: float = 0.0) -> Path:
+                 sleep: float = 0.0, cheap_missing: float = 0.05) -> Path:
     """A multi-fidelity campaign TOML (expensive and cheap lookups, RFF ridge teacher)."""
-    write_tables(folder)
+    write_tables(folder, cheap_missing=cheap_missing)
     (folder / "cheaplog").mkdir(exist_ok=True)
     text = f"""
 [campaign]

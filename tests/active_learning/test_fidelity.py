@@ -75,6 +75,21 @@ def test_delta_learning_finds_the_peak_with_few_expensive_calls(tmp_path):
     assert fid["evaluations"] == len(ok_ids) and fid["failed"] == len(cheap) - len(ok_ids)
 
 
+def test_a_cheap_judge_that_always_fails_is_recorded_and_the_teacher_decides(tmp_path):
+    cfg = ff.write_config(tmp_path, budget=12, initial=8, batch_size=4, per_round=6,
+                          use_as_feature=False, cheap_missing=1.0)
+    summary = Campaign.from_toml(cfg, progress=False).run()
+    assert summary["evaluations"] == 12  # the campaign went on without its pre-screen
+    attrs = open_session(cfg, load_pool=False).ledger.attrs()
+    cheap = cheap_records(attrs)
+    # per round at most 2 x per_round cheap attempts, each recorded with its reason
+    assert len(cheap) == 12 == attrs[round_key(1)]["fidelity"]["cheap_calls"]
+    assert all(r["value"] is None and "no value for id" in r["error"] for r in cheap.values())
+    assert attrs[round_key(1)]["fidelity"]["prescreened"] == 0
+    assert (summary["fidelity"]["evaluations"], summary["fidelity"]["failed"]) == (0, 12)
+    assert len(_calls(tmp_path)) == 12
+
+
 def _run_in_subprocess(cfg: Path) -> subprocess.Popen:
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
             "import tests.active_learning._fakes, tests.active_learning._fidelity_fakes; "
