@@ -7,19 +7,24 @@ Two halves, one run, one JSON:
   GNN (distilled, channel-pruned) and into a fingerprint MLP reading SMILES.
 - **docking** (``_compression_docking.py``): a fingerprint-MLP ensemble on Enamine10k Vina
   scores compressed into a small MLP (distilled, pruned, int8).
+- **hill** (``_compression_hill.py``): a HillSurrogate ensemble on a simulated allosteric
+  sensor landscape compressed into a narrower HillSurrogate (curve distillation, pruning).
 
 Each row: MAE, Spearman ρ and top-1 % recall against the teacher and against the truth (test
 set), top-5 % recall vs truth (k = 1 % of a few hundred molecules is only a handful),
 parameters, FLOPs, throughput with and without featurisation, speed-up over its half's
 teacher and minutes per 10⁶ candidates once featurised.
 
-Run: ``python benchmarks/compression.py [--quick] [--halves gnn,docking]``; writes
-``benchmarks/results/compression.json`` and ``compression.png`` (speed vs top-1 % recall).
+Run: ``python benchmarks/compression.py [--quick] [--halves gnn,docking,hill]``; writes
+``benchmarks/results/compression.json`` and ``compression.png`` (speed vs top-1 % recall). A
+run of some halves keeps the other halves' rows from the previous run of the same mode (each
+half's run date and machine load are recorded under ``halves``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -29,9 +34,9 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import print_table, write_result
+from benchmarks._common import RESULTS, print_table, write_result
 
-HALVES = ("gnn", "docking")
+HALVES = ("gnn", "docking", "hill")
 
 
 def _relative(rows: list[dict[str, Any]]) -> None:
@@ -68,15 +73,23 @@ def main() -> None:
             from benchmarks._compression_gnn import gnn_half
 
             r, info = gnn_half(args.quick)
-        else:
+        elif half == "docking":
             from benchmarks._compression_docking import docking_half
 
             r, info = docking_half(args.quick)
+        else:
+            from benchmarks._compression_hill import hill_half
+
+            r, info = hill_half(args.quick)
         rows += r
         extra["halves"][half] = info
     _relative(rows)
-    extra["wall_s"] = time.perf_counter() - t0
-    extra["load_average"] = {"start": load0, "end": os.getloadavg()}
+    stamp = {"wall_s": time.perf_counter() - t0, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                       time.gmtime()),
+             "load_average": {"start": load0, "end": os.getloadavg()}}
+    for half in halves:
+        extra["halves"][half]["run"] = stamp
+    rows, extra = _merge_previous(rows, extra, halves, args.quick)
     extra["caveat"] = ("2 CPU cores shared with 3 other jobs during the run: throughputs are "
                        "noisy (best of repeats); ratios are measured within this one run")
     print_table(rows, title=f"compression ({'quick' if args.quick else 'full'})")
@@ -85,6 +98,22 @@ def main() -> None:
                          "minutes_per_1e6_featurised": 10.0}, extra=extra)
     _plot(rows, path.with_suffix(".png"))
     print(f"wrote {path}")
+
+
+def _merge_previous(rows: list[dict[str, Any]], extra: dict[str, Any], halves: list[str],
+                    quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Keep the other halves' rows of an earlier run of the same mode (``--halves`` subset):
+    each half's ratios are against its own teacher, measured within one run of that half."""
+    path = RESULTS / "compression.json"
+    if set(halves) == set(HALVES) or not path.exists():
+        return rows, extra
+    old = json.loads(path.read_text())
+    if bool(old.get("quick")) != bool(quick):
+        return rows, extra
+    kept = {h: info for h, info in old.get("halves", {}).items() if h not in halves}
+    names = {r["half"] for r in rows}
+    old_rows = [r for r in old.get("rows", []) if r.get("half") not in names]
+    return old_rows + rows, {**extra, "halves": {**kept, **extra["halves"]}}
 
 
 def _plot(rows: list[dict[str, Any]], path: Path) -> None:

@@ -6,7 +6,7 @@ holds the student's config and weights, the identity of the teacher it was disti
 held-out candidates (MAE, Spearman ρ, top-k recall) and its throughput (candidates/s, with and
 without featurisation). ``score`` streams any iterable of candidates chunk by chunk (bounded
 memory) with a progress bar; MLP bodies run through a frozen TorchScript trace on CPU when that
-is faster, falling back to eager PyTorch otherwise.
+is faster (or ``torch.compile`` when asked for), falling back to eager PyTorch otherwise.
 """
 
 from __future__ import annotations
@@ -52,28 +52,47 @@ def chunks(X: Iterable[Any], size: int) -> Iterator[Any]:
         yield chunk
 
 
-def _accelerate(net: torch.nn.Module, example: torch.Tensor) -> torch.nn.Module:
-    """A frozen TorchScript trace of ``net`` if it agrees with eager and is faster, else ``net``."""
-    try:
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # jit is deprecated, still works
-            traced = torch.jit.optimize_for_inference(
-                torch.jit.freeze(torch.jit.trace(net.eval(), example)))
-            ref, out = net(example), traced(example)
-            if not torch.allclose(ref, out, rtol=1e-4, atol=1e-5):
-                return net
-            t = {}
-            for name, m in (("eager", net), ("script", traced)):
-                m(example)
-                t0 = time.perf_counter()
-                for _ in range(3):
-                    m(example)
-                t[name] = time.perf_counter() - t0
-        return traced if t["script"] < t["eager"] else net
-    except Exception as exc:  # any tracing failure: eager PyTorch still works
-        warnings.warn(f"TorchScript unavailable for this screener ({exc}); using eager mode",
-                      stacklevel=2)
-        return net
+def _timed(m: torch.nn.Module, example: torch.Tensor, repeats: int = 3) -> float:
+    m(example)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        m(example)
+    return time.perf_counter() - t0
+
+
+def _accelerate(net: torch.nn.Module, example: torch.Tensor,
+                compile: bool = False) -> torch.nn.Module:
+    """The fastest of eager ``net``, its frozen TorchScript trace and (``compile=True``)
+    ``torch.compile(net)`` on ``example``, among those that agree with eager.
+
+    Any tracing/compilation failure (no C++ compiler, unsupported op, …) drops that candidate
+    with a warning; eager PyTorch always works. ``torch.compile`` costs tens of seconds of
+    compilation on a small CPU, so it pays off only for very large pools (opt-in).
+    """
+    candidates: dict[str, torch.nn.Module] = {"eager": net.eval()}
+    with torch.inference_mode():
+        ref = net(example)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # jit is deprecated
+                candidates["script"] = torch.jit.optimize_for_inference(
+                    torch.jit.freeze(torch.jit.trace(net, example)))
+        except Exception as exc:  # any tracing failure: eager still works
+            warnings.warn(f"TorchScript unavailable for this screener ({exc}); skipping it",
+                          stacklevel=3)
+        if compile:
+            try:
+                candidates["compiled"] = torch.compile(net, dynamic=True)
+                candidates["compiled"](example)
+            except Exception as exc:  # no compiler, unsupported op, ...
+                candidates.pop("compiled", None)
+                warnings.warn(f"torch.compile unavailable for this screener ({exc}); "
+                              "using TorchScript/eager", stacklevel=3)
+        for name in [n for n in candidates if n != "eager"]:
+            if not torch.allclose(ref, candidates[name](example), rtol=1e-4, atol=1e-5):
+                candidates.pop(name)
+        times = {name: _timed(m, example) for name, m in candidates.items()}
+    return candidates[min(times, key=times.get)]
 
 
 @register_model
@@ -87,13 +106,17 @@ class Screener:
         throughput: ``{"candidates_per_s", "candidates_per_s_features", ...}``.
         maximize: whether larger scores are better (for top-k metrics and ranking).
         config: how it was made (prune amount, quantised, student params, ...).
+        compile: also try ``torch.compile`` for MLP bodies (kept only if it agrees with eager
+            and is faster on a sample; compilation takes tens of seconds, so use it for very
+            large pools). Runtime only, not saved.
     """
 
     def __init__(self, model: Any, *, teacher: dict[str, Any] | None = None,
                  metrics: dict[str, Any] | None = None,
                  throughput: dict[str, Any] | None = None, maximize: bool = True,
-                 config: dict[str, Any] | None = None) -> None:
+                 config: dict[str, Any] | None = None, compile: bool = False) -> None:
         self.model = model
+        self.compile = bool(compile)
         self.teacher = dict(teacher or {})
         self.metrics = dict(metrics or {})
         self.throughput = dict(throughput or {})
@@ -121,7 +144,7 @@ class Screener:
             on_cpu = on_cpu or resolve_device(getattr(self.model, "device", "cpu")).type == "cpu"
             if isinstance(net, MLP) and hasattr(self.model, "with_net") and on_cpu:
                 x = torch.from_numpy(self.model._prep(np.asarray(example[:256], np.float32)))
-                fast = _accelerate(net.cpu(), x)
+                fast = _accelerate(net.cpu(), x, compile=self.compile)
                 if fast is not net:
                     self._scorer = self.model.with_net(fast)
                     self._scorer.device = "cpu"

@@ -81,3 +81,19 @@ def test_tampered_screener_file_is_refused_and_payload_never_runs(tmp_path):
         with pytest.raises(ValueError, match="refusing to load"):
             loader(bad)
     assert not marker.exists()
+
+
+def test_compile_failure_falls_back_to_the_same_scores(screener, monkeypatch):
+    """compile=True on a machine where torch.compile breaks: a warning, identical scores."""
+    import torch
+
+    s, _ = screener
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no C++ compiler here")
+
+    monkeypatch.setattr(torch, "compile", broken)
+    fast = Screener(s.model, maximize=s.maximize, compile=True)
+    with pytest.warns(UserWarning, match="torch.compile unavailable"):
+        got = fast.score(POOL, progress=False).mean
+    np.testing.assert_allclose(got, s.score(POOL, progress=False).mean, rtol=1e-5, atol=1e-6)
