@@ -1,10 +1,10 @@
 """Fault-injection run: random SIGKILLs of workers and of the coordinator during a campaign.
 
-A campaign (60 sleep-simulated designs at 1.5 s each, budget 18 in rounds of 6, two worker
+A campaign (60 sleep-simulated designs at 1.5 s each, budget 30 in rounds of 6, two worker
 processes and a coordinator that also simulates, heartbeat 1 s / stale after 2 s,
 ``max_retries = 20``) runs twice: once without
 faults, once while a random process is SIGKILLed and restarted ``--kills`` times (20; 3 with
-``--quick``), every 0.5-2.5 s; every other kill aims at a process that is simulating right then
+``--quick``), every 1.5-4.5 s; every other kill aims at a process that is simulating right then
 (when one is), so kills land mid-simulation as well as in start-up, planning and idling. Counted: kills of workers and of the coordinator, retries (trials beyond one per
 candidate, by reason), final evaluations, failed candidates, duplicates (candidates told
 COMPLETE more than once: must be 0), and whether the final ledger (id, round, state, value per
@@ -70,10 +70,10 @@ def main() -> None:
                                  "failed": 0},
                         extra={"load_average_1_5_15min": {"start": load_before,
                                                           "end": os.getloadavg()},
-                               "setup": "60 designs, budget 18, rounds of 6, 2 workers + "
+                               "setup": "60 designs, budget 30, rounds of 6, 2 workers + "
                                         "coordinator, 1.5 s sleep simulator, heartbeat 1 s, "
                                         "stale after 2 s, max_retries 20; kills every "
-                                        "0.5-2.5 s at random; every other one aimed at a "
+                                        "1.5-4.5 s at random; every other one aimed at a "
                                         "process simulating right then (if any)"})
     print(f"wrote {path} and {plot(row, path)}")
     if out["duplicates"] or not out["same_as_uninterrupted"]:

@@ -260,7 +260,7 @@ def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2,
     kills: Counter = Counter()
     try:
         while kills["worker"] + kills["coordinator"] < n_kills:
-            time.sleep(rng.uniform(0.5, 2.5))
+            time.sleep(rng.uniform(1.5, 4.5))  # time to start up and get some work done
             k = kills["worker"] + kills["coordinator"]
             busy = _busy(procs, log_dir)
             if k < 2:
@@ -299,8 +299,8 @@ def _busy(procs: dict[str, Any], log_dir: Path | None) -> list[str]:
     return sorted(name for name, p in procs.items() if p.pid in pids and p.is_alive())
 
 
-def fault_injection_run(folder: Path, n_kills: int, seed: int,
-                        seconds: float = 1.5) -> dict[str, Any]:
+def fault_injection_run(folder: Path, n_kills: int, seed: int, seconds: float = 1.5,
+                        budget: int = 30) -> dict[str, Any]:
     """An uninterrupted campaign and the same one under ``n_kills`` random SIGKILLs of its
     workers and coordinator (:func:`inject_kills`); the counts the issue asks for.
     ``seconds`` per simulation: long enough that kills also land mid-simulation (those show
@@ -308,7 +308,7 @@ def fault_injection_run(folder: Path, n_kills: int, seed: int,
     from active_learning._campaign import Campaign
     from active_learning._session import open_session
 
-    kw = dict(n=60, seconds=seconds, budget=18, batch_size=6, max_retries=20)
+    kw = dict(n=60, seconds=seconds, budget=budget, batch_size=6, max_retries=20)
     ref_dir, run_dir = folder / "ref", folder / "run"
     ref_dir.mkdir()
     run_dir.mkdir()

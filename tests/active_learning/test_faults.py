@@ -81,15 +81,18 @@ def test_locked_sqlite_storage_is_waited_out(tmp_path):
     assert len({t["id"] for t in summary["trials"]}) == len(summary["trials"]) == 8
 
 
-@pytest.mark.parametrize("n_kills", [3, pytest.param(20, marks=pytest.mark.slow)])
-def test_random_sigkills_leave_every_candidate_once_and_the_same_result(tmp_path, n_kills):
-    out = _sleep_sim.fault_injection_run(tmp_path, n_kills, seed=n_kills)
+@pytest.mark.parametrize("n_kills, seconds, budget",
+                         [(3, 0.3, 12), pytest.param(20, 1.5, 30, marks=pytest.mark.slow)])
+def test_random_sigkills_leave_every_candidate_once_and_the_same_result(tmp_path, n_kills,
+                                                                        seconds, budget):
+    out = _sleep_sim.fault_injection_run(tmp_path, n_kills, seed=n_kills, seconds=seconds,
+                                         budget=budget)
     assert out["kills_worker"] + out["kills_coordinator"] == n_kills
     assert out["kills_coordinator"] >= 1 and out["kills_worker"] >= 1
     assert out["same_as_uninterrupted"]  # same batches, same values, same rounds
-    assert out["candidates"] == out["complete"] == 18 and out["failed"] == 0
+    assert out["candidates"] == out["complete"] == budget and out["failed"] == 0
     assert out["duplicates"] == 0  # told exactly once each; kills cost only retries
-    assert out["trials"] == 18 + out["retries"]
+    assert out["trials"] == budget + out["retries"]
     if out["kills_mid_simulation"]:  # a simulation killed mid-way is retried, not lost
         assert out["retries"] >= 1 and "worker lost (heartbeat stale)" in out["retry_reasons"]
     print(f"fault injection: {out}")

@@ -75,7 +75,8 @@ def _pg_ctl(*args: str) -> None:
                    timeout=60)
 
 
-@pytest.mark.skipif(not os.environ.get("SCOUT_TEST_POSTGRES_DATA"),
+@pytest.mark.skipif(not all(os.environ.get(f"SCOUT_TEST_POSTGRES_{k}")
+                            for k in ("BIN", "DATA", "OPTS", "LOG")),
                     reason="the outage test needs .ci/postgres.sh's server (SCOUT_TEST_POSTGRES_"
                            "BIN/DATA/OPTS) to stop and restart it")
 def test_a_postgres_outage_mid_campaign_is_waited_out(tmp_path):
@@ -101,10 +102,13 @@ def test_a_postgres_outage_mid_campaign_is_waited_out(tmp_path):
                 break
             assert time.monotonic() < deadline, "the campaign did not start"
             time.sleep(0.2)
+        start = ("start", "-w", "-l", os.environ["SCOUT_TEST_POSTGRES_LOG"],
+                 "-o", os.environ["SCOUT_TEST_POSTGRES_OPTS"])
         _pg_ctl("stop", "-m", "fast", "-w")
-        time.sleep(4.0)
-        _pg_ctl("start", "-w", "-l", os.environ["SCOUT_TEST_POSTGRES_LOG"],
-                "-o", os.environ["SCOUT_TEST_POSTGRES_OPTS"])
+        try:
+            time.sleep(4.0)
+        finally:
+            _pg_ctl(*start)  # the server must come back whatever happens
         for p in procs:
             p.join(timeout=240)
             assert p.exitcode == 0, f"{p.name} exit code {p.exitcode} after the outage"
