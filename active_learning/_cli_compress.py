@@ -13,13 +13,22 @@ import numpy as np
 __all__ = ["compress", "read_pool"]
 
 
-def read_pool(path: Path, limit: int | None = None) -> list[str]:
+def read_pool(path: Path, limit: int | None = None) -> list[Any]:
     """Candidates from ``.smi`` (SMILES [name] per line), ``.csv`` (column ``smiles`` or
-    ``sequence``, else the first) or ``.txt`` (one sequence per line)."""
+    ``sequence``, else the first), ``.txt`` (one sequence per line) or ``.xyz``/``.extxyz``
+    (3D structures as ``ase.Atoms``, for GNN teachers)."""
     if not path.is_file():
         raise FileNotFoundError(f"pool file {str(path)!r} does not exist")
-    items: list[str] = []
-    if path.suffix.lower() == ".csv":
+    items: list[Any] = []
+    if path.suffix.lower() in (".xyz", ".extxyz"):
+        from ase.io import read
+
+        try:
+            items = list(read(path, ":"))
+        except Exception as exc:  # ase raises many types for a malformed file
+            raise ValueError(f"pool file {str(path)!r} is not a readable xyz file: {exc}") \
+                from None
+    elif path.suffix.lower() == ".csv":
         with path.open(newline="") as fh:
             reader = csv.DictReader(fh)
             cols = reader.fieldnames or []
@@ -33,6 +42,23 @@ def read_pool(path: Path, limit: int | None = None) -> list[str]:
     if not items:
         raise ValueError(f"pool file {str(path)!r} holds no candidates")
     return items[:limit] if limit else items
+
+
+def _gnn_student(teacher: Any, cands: list[Any], epochs: int, seed: int) -> Any:
+    """A smaller EquivariantGNN (lmax 1, one layer, half the channels) for an Atoms teacher."""
+    from surrogates import EquivariantGNN
+    from surrogates._compress._distill import teacher_first
+
+    first = teacher_first(teacher)
+    if getattr(first, "input_kind", None) != "atoms" or not cands or \
+            type(cands[0]).__name__ != "Atoms":
+        raise ValueError("--student gnn needs a GNN teacher (ase.Atoms input) and an "
+                         ".xyz/.extxyz pool")
+    p = first.get_params()
+    return EquivariantGNN(target=p["target"], lmax=1, n_layers=1,
+                          channels=max(4, int(p["channels"]) // 2), cutoff=p["cutoff"],
+                          epochs=int(epochs), dtype=p["dtype"], device=p["device"],
+                          random_state=seed)
 
 
 def _plot(rows: list[dict[str, Any]], chosen: str, path: Path) -> None:
@@ -74,10 +100,14 @@ def _plot(rows: list[dict[str, Any]], chosen: str, path: Path) -> None:
 @click.option("--hidden", default="256,128", show_default=True,
               help="hidden widths of the default MLP student")
 @click.option("--epochs", default=300, show_default=True, help="student's max training epochs")
+@click.option("--student", "student_kind", type=click.Choice(["default", "gnn"]),
+              default="default", show_default=True,
+              help="default: MLP on fingerprints/encodings; gnn: a smaller EquivariantGNN "
+                   "(lmax 1, one layer; needs an .xyz/.extxyz pool and a GNN teacher)")
 @click.option("--seed", default=0, show_default=True)
 def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune_amounts: str,
              quantize: bool, minimize: bool, max_loss: float, limit: int | None, hidden: str,
-             epochs: int, seed: int) -> None:
+             epochs: int, seed: int, student_kind: str) -> None:
     """Distil TEACHER (a model file) on POOL into a fast screener; try pruning/int8 variants,
     save the fastest within --max-loss of the best top-1% recall, and plot the trade-off."""
     from surrogates import Screener, load_model
@@ -101,7 +131,8 @@ def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune
     model = load_model(teacher)
     cands = read_pool(pool, limit)
     click.echo(f"teacher {type(model).__name__} from {teacher}; {len(cands)} candidates")
-    student = default_student(model, seed)
+    student = default_student(model, seed) if student_kind == "default" else \
+        _gnn_student(model, cands, epochs, seed)
     if isinstance(student, MLPSurrogateBase):
         student.set_params(hidden=widths, max_epochs=int(epochs))
     base = Screener.from_teacher(model, cands, student=student, maximize=not minimize,
@@ -112,7 +143,8 @@ def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune
     F_hold = F_all[hold] if isinstance(F_all, np.ndarray) else [cands[i] for i in hold]
     variants: dict[str, Screener] = {"distilled": base}
     for a in amounts:
-        pruned = base.model if a == 0 else prune_model(base.model, a, X=F_all, random_state=seed)
+        pruned = base.model if a == 0 else prune_model(base.model, a, X=F_all, random_state=seed,
+                                                       max_epochs=min(100, int(epochs)))
         if a:
             variants[f"pruned {a:g}"] = Screener(pruned, teacher=base.teacher,
                                                  maximize=base.maximize,

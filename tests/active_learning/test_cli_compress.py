@@ -39,3 +39,32 @@ def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch):
                                         str(tmp_path / "pool.smi")])
     assert res.exit_code == 2
     assert "does not exist" in res.output and "Traceback" not in res.output
+
+
+def test_compress_gnn_teacher_into_gnn_student_from_extxyz(tmp_path):
+    """A GNN teacher on 3D structures: --student gnn distils, channel-prunes and saves."""
+    from ase.io import write
+
+    from surrogates import EquivariantGNN
+    from tests.surrogates._gnn_data import rattled
+
+    data = rattled(("CH3OH", "CH4", "H2O"), 4, seed=5)
+    kw = {"channels": 4, "lmax": 1, "n_layers": 1, "cutoff": 4.0, "n_radial": 4,
+          "epochs": 3, "dtype": "float64", "device": "cpu"}
+    teacher = EquivariantGNN(**kw).fit(data).save(tmp_path / "gnn.safetensors")
+    pool = rattled(("CH3OH", "CH4", "H2O"), 5, seed=6)
+    write(tmp_path / "pool.extxyz", [type(a)(a.numbers, a.positions) for a in pool])
+    write(tmp_path / "with_n.extxyz", rattled(("NH3", "CH4"), 6, seed=7))
+    out = tmp_path / "screener.safetensors"
+    res = CliRunner().invoke(compress, [str(teacher), str(tmp_path / "pool.extxyz"), "-o",
+                                        str(out), "--student", "gnn", "--prune", "0,0.5",
+                                        "--no-quantize", "--epochs", "3", "--minimize"])
+    assert res.exit_code == 0, res.output
+    s = Screener.load(out)
+    assert type(s.model).__name__ == "EquivariantGNN" and s.model.config_.lmax == 1
+    assert s.score(pool[:3], progress=False).mean.shape == (3,)
+    report = json.loads((tmp_path / "compress_report.json").read_text())
+    assert {r["name"] for r in report["rows"]} == {"distilled", "pruned 0.5"}
+    bad = CliRunner().invoke(compress, [str(teacher), str(tmp_path / "with_n.extxyz"),
+                                        "--student", "gnn"])
+    assert bad.exit_code != 0 and "not seen in training" in str(bad.exception)
