@@ -97,7 +97,8 @@ def _learning_curve(curve: list[tuple[int, float]], out: Path, made: list[str]) 
 
 
 def _time_split(plans: list[dict[str, Any]], out: Path, made: list[str]) -> None:
-    keys = ("train", "compress", "screen", "prescreen", "select")
+    keys = [k for k in ("train", "compress", "screen", "prescreen", "select")
+            if any(k in p["times"] for p in plans)]
     fig, ax = plt.subplots(figsize=(5, 3.6))
     bottom = np.zeros(len(plans))
     for k in keys:
