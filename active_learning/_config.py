@@ -242,7 +242,7 @@ class CampaignConfig:
     @property
     def redacted_storage(self) -> str:
         """The storage URL with any password replaced by ``***``; safe to print."""
-        from ._ledger import redact_url  # one implementation (SQLAlchemy's URL parser)
+        from ._storage import redact_url  # the one implementation (SQLAlchemy's URL parser)
 
         return redact_url(self.campaign.storage)
 

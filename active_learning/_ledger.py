@@ -7,12 +7,7 @@ ids), simulates and tells: the objective value via ``study.tell``, every simulat
 (``result.to_json()["values"]``, what retraining needs) and the cost in seconds as user
 attributes. A failed simulation is told ``FAIL`` with ``user_attrs["error"]``.
 
-Storages (:func:`make_storage`): ``sqlite:///…`` and ``postgresql://…`` become an
-``RDBStorage`` with Optuna's heartbeat and a bounded ``RetryHeartbeatStaleTrialCallback``;
-``journal:///path`` becomes a ``JournalStorage`` on a ``JournalFileBackend`` (for shared file
-systems: never SQLite on NFS; paths follow SQLite's rule, see :func:`journal_path`). Optuna's
-journal storage has no heartbeat, so the ledger keeps one itself there, as a trial system
-attribute holding wall-clock seconds.
+Storages (SQLite, PostgreSQL, a journal file), retries and redaction: :mod:`._storage`.
 
 Race-free pop. ``study.ask()`` pops a waiting trial when there is one and otherwise *samples a
 new one*; a worker must never create unenqueued trials, so workers never call ``ask()``. They
@@ -34,207 +29,33 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import optuna
 from optuna.distributions import IntDistribution
-from optuna.exceptions import StorageInternalError, UpdateFinishedTrialError
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import (
     BaseStorage,
-    JournalStorage,
     RDBStorage,
-    RetryHeartbeatStaleTrialCallback,
     fail_stale_trials,
 )
-from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["Ledger", "Record", "journal_path", "make_storage", "redact_url"]
+from ._storage import (
+    HEARTBEAT_KEY,
+    _HeartbeatJournal,
+    journal_path,
+    make_storage,
+    reading,
+    redact_url,
+    retrying,
+)
 
-HEARTBEAT_KEY = "scout:heartbeat"
-_ID_ATTRS = ("candidate_id", "round", "index")
+#: storage helpers re-exported: ``from ._ledger import make_storage`` keeps working
+__all__ = ["Ledger", "Record", "journal_path", "make_storage", "reading", "redact_url",
+           "retrying"]
+
 STALE_REASON = "worker lost (heartbeat stale)"
-_T = TypeVar("_T")
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-#: query-string parameters that hold credentials (``?password=…`` is accepted by libpq)
-_SECRET_PARAMS = ("password", "passwd", "pwd", "secret", "token", "sslpassword")
-
-
-def redact_url(url: str) -> str:
-    """The storage URL with any password — in the user-info part or in the query string —
-    replaced by ``***`` (safe to print or log). The one redaction function of the package."""
-    if url.startswith("journal://"):
-        return url
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-        query = {k: ("***" if k.lower() in _SECRET_PARAMS else v)
-                 for k, v in parsed.query.items()}
-        text = parsed.set(query=query).render_as_string(hide_password=True)
-        return text.replace("%2A%2A%2A", "***")
-    except Exception:  # an unparsable URL: show only its scheme
-        return url.split("://", 1)[0] + "://***" if "://" in url else "***"
-
-
-def retrying(fn: Callable[..., _T], *args: Any, attempts: int = 8, **kwargs: Any) -> _T:
-    """Call ``fn`` and retry with exponential back-off while the storage is unavailable.
-
-    A locked SQLite file or a dropped PostgreSQL connection raises ``StorageInternalError`` or
-    SQLAlchemy's ``OperationalError``; after ``attempts`` tries (≈ 25 s in all) it re-raises.
-    """
-    from sqlalchemy.exc import OperationalError
-
-    delay = 0.1
-    for attempt in range(attempts):
-        try:
-            return fn(*args, **kwargs)
-        except (StorageInternalError, OperationalError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-    raise AssertionError("unreachable")
-
-
-class _RetryStale(RetryHeartbeatStaleTrialCallback):
-    """Optuna's bounded retry of a stale trial, made idempotent and given a clean copy.
-
-    Like the parent it re-enqueues the trial (same params, ``retry_history`` in system
-    attributes) at most ``max_retry`` times; it refuses a second retry of the same trial (two
-    processes reaping at once) and copies only the identifying user attributes, so the retry
-    never inherits an old error, value or heartbeat.
-    """
-
-    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        for t in study.get_trials(deepcopy=False):
-            hist = t.system_attrs.get("retry_history", [])
-            if hist and hist[-1] == trial.number:
-                return  # another process already re-enqueued this one
-        history = [*trial.system_attrs.get("retry_history", []), trial.number]
-        if self._max_retry is not None and len(history) > self._max_retry:
-            return
-        system_attrs = {k: v for k, v in trial.system_attrs.items() if k != HEARTBEAT_KEY}
-        system_attrs["failed_trial"] = trial.system_attrs.get("failed_trial", trial.number)
-        system_attrs["retry_history"] = history
-        keep = {k: trial.user_attrs[k] for k in _ID_ATTRS if k in trial.user_attrs}
-        study.add_trial(optuna.create_trial(
-            state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
-            user_attrs=keep, system_attrs=system_attrs))
-
-
-class _HeartbeatJournal(JournalStorage):
-    """A journal storage plus the heartbeat settings the ledger applies itself."""
-
-    def __init__(self, path: str, heartbeat_interval: int, grace_period: int,
-                 callback: _RetryStale) -> None:
-        super().__init__(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
-        self.scout_heartbeat_interval = heartbeat_interval
-        self.scout_grace_period = grace_period
-        self.scout_callback = callback
-
-
-def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | None = None,
-                 max_retries: int = 2) -> BaseStorage:
-    """Build the Optuna storage for ``url`` (see the module docstring for the kinds).
-
-    Args:
-        url: ``sqlite:///path.db``, ``postgresql://user:pw@host/db`` or ``journal:///path.log``.
-        heartbeat_interval: seconds between a worker's heartbeats.
-        grace_period: seconds without a heartbeat before a running trial is stale
-            (default ``2 * heartbeat_interval``).
-        max_retries: how many times a stale trial is re-enqueued before it stays failed.
-    """
-    if not isinstance(url, str) or "://" not in url:
-        raise ValueError(f"storage URL {url!r} is not a URL (sqlite:///…, postgresql://…, journal:///…)")
-    if int(heartbeat_interval) < 1:
-        raise ValueError(f"heartbeat_interval must be >= 1 s, got {heartbeat_interval}")
-    grace = int(grace_period) if grace_period is not None else 2 * int(heartbeat_interval)
-    with warnings.catch_warnings():  # Optuna marks the heartbeat API experimental
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        callback = _RetryStale(max_retry=int(max_retries))
-    if url.startswith("journal:"):
-        path = journal_path(url)
-        return _HeartbeatJournal(path, int(heartbeat_interval), grace, callback)
-    scheme = url.split("://", 1)[0].split("+", 1)[0]
-    if scheme not in ("sqlite", "postgresql", "mysql"):
-        raise ValueError(f"storage URL {redact_url(url)!r}: unsupported scheme {scheme!r}")
-    engine_kwargs: dict[str, Any] = {}
-    if scheme == "sqlite":
-        engine_kwargs = {"connect_args": {"timeout": 60}}
-        _sqlite_wal(url)
-    else:
-        engine_kwargs = {"pool_pre_ping": True}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = retrying(RDBStorage, url, engine_kwargs=engine_kwargs,
-                           heartbeat_interval=int(heartbeat_interval), grace_period=grace,
-                           heartbeat_stale_trial_callback=callback)
-    if scheme == "sqlite":
-        from sqlalchemy import event
-
-        event.listen(storage.engine, "connect", _sqlite_pragmas)
-        event.listen(storage.engine, "begin", _sqlite_begin)
-        storage.engine.dispose()  # later connections get the pragmas
-    return storage
-
-
-def journal_path(url: str) -> str:
-    """The file of a ``journal:`` URL, by SQLAlchemy's SQLite rule: ``journal:///run.log`` is
-    relative (a config resolves it against its folder first), ``journal:////abs/run.log``
-    is absolute."""
-    if not url.startswith("journal:///") or not url[len("journal:///"):]:
-        raise ValueError(f"journal storage URL {url!r} is not journal:///relative/path.log "
-                         f"or journal:////absolute/path.log")
-    return url[len("journal:///"):]
-
-
-def _sqlite_wal(url: str) -> None:
-    """Put a (local) SQLite file in write-ahead-log mode: readers never block the writer."""
-    import sqlite3
-
-    path = url.split(":///", 1)[1].split("?", 1)[0]
-    if not path or path == ":memory:":
-        return
-    con = sqlite3.connect(path, timeout=60)
-    try:
-        con.execute("PRAGMA journal_mode=WAL")
-    finally:
-        con.close()
-
-
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """Per connection: in WAL mode ``synchronous=NORMAL`` survives a killed process (it only
-    risks the last commits on power loss) and saves an fsync per commit."""
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-    # Python's sqlite3 opens a transaction only before a write, so a SELECT … FOR UPDATE
-    # followed by an UPDATE is *not* atomic: two workers could both see a trial WAITING and
-    # both claim it. Take the transactions over (below) so each one is one atomic unit.
-    dbapi_connection.isolation_level = None
-
-
-#: per thread: the ledger is inside a read-only storage call (see :func:`_sqlite_begin`)
-_READING = threading.local()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    """Every writing transaction starts with ``BEGIN IMMEDIATE`` (the write lock, waiting up
-    to the busy timeout): the read-check-write of :meth:`Ledger.pop` is serialised across
-    processes. Reads the ledger marks read-only (:func:`reading`) take a plain ``BEGIN``: in
-    WAL mode they see a consistent snapshot without the write lock, so eight workers' queue
-    looks and trial reads no longer queue up behind one another's writes."""
-    conn.exec_driver_sql("BEGIN" if getattr(_READING, "on", False) else "BEGIN IMMEDIATE")
-
-
-def reading(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-    """``retrying(fn, ...)`` for a storage call that only reads (no write lock on SQLite)."""
-    _READING.on = True
-    try:
-        return retrying(fn, *args, **kwargs)
-    finally:
-        _READING.on = False
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ._config import CampaignConfig
-from ._ledger import Ledger, make_storage, retrying
+from ._ledger import Ledger
+from ._storage import make_storage, retrying
 
 __all__ = ["Session", "config_hash", "file_identity", "load_config", "open_session"]
 

@@ -200,6 +200,7 @@ def plot(path: Path) -> Path:
           title=f"{data.get('seconds_per_simulation')} s sleep simulator, "
                 f"{data['machine']['cpu_count']} cores", ylim=(0, 1.1))
     a.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
+    a.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     a.legend()
     over = sorted((r for r in rows if "pool" in r), key=lambda r: r["pool"])
     for key in ("train_s", "screen_s", "select_s", "enqueue_s", "round_overhead_s"):
