@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -87,13 +89,24 @@ def _ensure_mace_venv() -> bool:
     return True
 
 
+def _energy_forces_only(frames: list) -> list:
+    """Copies carrying just energy and forces: the xTB sets also hold ``dipole`` in both
+    ``info`` and the calculator's results, which extxyz refuses to write twice."""
+    out = []
+    for a in frames:
+        b = Atoms(a.numbers, a.positions, cell=a.cell, pbc=a.pbc)
+        b.calc = SinglePointCalculator(b, energy=a.get_potential_energy(), forces=a.get_forces())
+        out.append(b)
+    return out
+
+
 def _run_mace(train: list, tests: dict[str, list], budget: float, seed: int) -> dict | None:
     if not _ensure_mace_venv():
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        write(f"{tmp}/train.xyz", train, format="extxyz")
+        write(f"{tmp}/train.xyz", _energy_forces_only(train), format="extxyz")
         for name, frames in tests.items():
-            write(f"{tmp}/test_{name}.xyz", frames, format="extxyz")
+            write(f"{tmp}/test_{name}.xyz", _energy_forces_only(frames), format="extxyz")
         cmd = [str(MACE_PY), str(MACE_SCRIPT), tmp, str(budget), str(seed)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=budget * 8 + 900)
         if proc.returncode != 0:

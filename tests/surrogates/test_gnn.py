@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from scipy.spatial.transform import Rotation
 
 from surrogates import EquivariantGNN
 from surrogates.testing import EquivarianceChecks, SurrogateConformance
 
 from ._gnn_data import rattled, rattled_copper
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny graphs gain nothing from intra-op threads; on a shared machine they thrash."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 TINY = {"channels": 4, "lmax": 1, "n_layers": 1, "cutoff": 4.0, "n_radial": 4, "epochs": 3,
         "batch_size": 4, "dtype": "float64"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from ase import Atoms, units
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from ase.md.verlet import VelocityVerlet
@@ -16,14 +15,6 @@ from surrogates._gnn._graph import to_graph_data
 from surrogates.testing import EquivarianceChecks
 
 from ._gnn_data import rattled
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _pairs(i: np.ndarray, j: np.ndarray, d: np.ndarray) -> dict[tuple[int, int], float]:

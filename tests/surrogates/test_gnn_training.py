@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from ase import Atoms
 from ase.build import molecule
 from ase.optimize import BFGS
@@ -12,15 +11,6 @@ from ase.optimize import BFGS
 from surrogates import Ensemble, EquivariantGNN, calibration, load_model
 
 from ._gnn_data import labelled, rattled
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny graphs gain nothing from intra-op threads; on a shared machine they thrash."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 SMALL = {"channels": 8, "lmax": 1, "n_layers": 2, "cutoff": 4.0, "n_radial": 6,
          "batch_size": 8, "dtype": "float64"}
