@@ -9,7 +9,9 @@
 - ``topk_recall.png`` (lookup simulators, whose table knows the truth): the fraction of the
   true top-k found after each round;
 - ``dose_response.png`` (when the simulator returns ``response`` curves): the curves of the
-  best candidates on the dose grid (µM).
+  best candidates on the dose grid (µM);
+- ``fidelity_parity.png`` (multi-fidelity campaigns): the cheap judge's value against the
+  expensive simulator's, for every candidate that has both.
 """
 
 from __future__ import annotations
@@ -163,6 +165,28 @@ def _dose_response(summary: dict[str, Any], session: Session, records: dict[int,
     _save(fig, out, "dose_response.png", made)
 
 
+def _fidelity_parity(summary: dict[str, Any], session: Session, records: dict[int, Record],
+                     out: Path, made: list[str]) -> None:
+    if session.config.fidelity is None:
+        return
+    from ._fidelity import cheap_records
+
+    cheap = cheap_records(session.ledger.attrs())
+    pairs = [(cheap[i]["value"], r.value) for i, r in records.items()
+             if r.state == "COMPLETE" and cheap.get(i, {}).get("value") is not None]
+    if not pairs:
+        return
+    c, y = (np.array(v, dtype=float) for v in zip(*pairs))
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    ax.plot(c, y, "o", ms=4, alpha=0.8)
+    lo, hi = float(min(c.min(), y.min())), float(max(c.max(), y.max()))
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set_xlabel(f"cheap judge ({session.config.fidelity.simulator.kind})")
+    ax.set_ylabel(f"simulated {summary['objective']} ({session.config.simulator.kind})")
+    ax.set_title(f"{len(c)} candidates with both values")
+    _save(fig, out, "fidelity_parity.png", made)
+
+
 def write_report(session: Session, out: str | os.PathLike) -> Path:
     """Draw every plot that applies into ``out`` and write ``out/index.html``; returns it."""
     out = Path(out)
@@ -180,6 +204,7 @@ def write_report(session: Session, out: str | os.PathLike) -> Path:
     _time_split(plans, out, made)
     recall = _topk_recall(session, plans, records, out, made)
     _dose_response(summary, session, records, out, made)
+    _fidelity_parity(summary, session, records, out, made)
     return _write_html(summary, made, recall, out)
 
 

@@ -73,6 +73,11 @@ def test_delta_learning_finds_the_peak_with_few_expensive_calls(tmp_path):
     assert len(calls) == len(set(calls)) == len(cheap)
     fid = summary["fidelity"]  # what `scout status` reports
     assert fid["evaluations"] == len(ok_ids) and fid["failed"] == len(cheap) - len(ok_ids)
+    from active_learning._report import write_report
+
+    page = write_report(open_session(cfg), tmp_path / "report")
+    assert (tmp_path / "report" / "fidelity_parity.png").stat().st_size > 1000
+    assert "fidelity_parity.png" in page.read_text()
 
 
 def test_a_cheap_judge_that_always_fails_is_recorded_and_the_teacher_decides(tmp_path):
