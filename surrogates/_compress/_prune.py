@@ -35,7 +35,7 @@ import torch
 from .._mlp import MLP, train_mlp
 from .._mlp_base import MLPSurrogateBase
 
-__all__ = ["mlp_flops", "prune", "shrink_mlp", "unit_importance"]
+__all__ = ["check_amount_budget", "mlp_flops", "prune", "shrink_mlp", "unit_importance"]
 
 METHODS = ("l1", "activity", "taylor")
 
@@ -188,6 +188,16 @@ def _budget_keep(net: MLP, scores: list[np.ndarray], x: torch.Tensor, budget: fl
     return [np.sort(o[:k]) for o, k in zip(order, n_keep)]
 
 
+def check_amount_budget(amount: float | None, budget: float | None) -> None:
+    """Exactly one of ``amount`` in [0, 1) or ``budget`` in (0, 1], else ``ValueError``."""
+    if (amount is None) == (budget is None):
+        raise ValueError("pass exactly one of amount (fraction of units) or budget (cost)")
+    if amount is not None and not 0.0 <= float(amount) < 1.0:
+        raise ValueError(f"amount must be in [0, 1), got {amount}")
+    if budget is not None and not 0.0 < float(budget) <= 1.0:
+        raise ValueError(f"budget must be in (0, 1] (a fraction of the cost), got {budget}")
+
+
 def prune(model: Any, amount: float | None = None, budget: float | None = None,
           method: str = "l1", *, X: Any = None, budget_kind: str = "flops",
           fine_tune: bool = True, max_epochs: int = 100, random_state: int = 0) -> Any:
@@ -207,12 +217,7 @@ def prune(model: Any, amount: float | None = None, budget: float | None = None,
         fine_tune: distil the pruned model from the unpruned one on ``X``.
         max_epochs: fine-tuning epochs (early stopping on 10 % of ``X``).
     """
-    if (amount is None) == (budget is None):
-        raise ValueError("pass exactly one of amount (fraction of units) or budget (cost)")
-    if amount is not None and not 0.0 <= float(amount) < 1.0:
-        raise ValueError(f"amount must be in [0, 1), got {amount}")
-    if budget is not None and not 0.0 < float(budget) <= 1.0:
-        raise ValueError(f"budget must be in (0, 1] (a fraction of the cost), got {budget}")
+    check_amount_budget(amount, budget)
     if budget_kind not in ("flops", "latency"):
         raise ValueError(f"budget_kind must be 'flops' or 'latency', got {budget_kind!r}")
     if getattr(model, "input_kind", None) == "atoms" and hasattr(model, "module_"):

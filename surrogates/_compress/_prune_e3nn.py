@@ -38,7 +38,7 @@ import torch
 from e3nn import o3
 
 from .._gnn._graph import batch_graphs, to_graph_data
-from .._gnn._model import GNNConfig, GNNModule
+from .._gnn._model import GNNModule
 
 __all__ = ["GNNKeep", "channel_importance", "gnn_flops", "prune_gnn", "shrink_gnn"]
 
@@ -383,13 +383,9 @@ def prune_gnn(model: Any, amount: float | None = None, budget: float | None = No
         max_epochs, max_time, lr: fine-tuning length (epochs, seconds) and learning rate.
     """
     from .._gnn._train import TrainSettings, train
+    from ._prune import check_amount_budget
 
-    if (amount is None) == (budget is None):
-        raise ValueError("pass exactly one of amount (fraction of channels) or budget (cost)")
-    if amount is not None and not 0.0 <= float(amount) < 1.0:
-        raise ValueError(f"amount must be in [0, 1), got {amount}")
-    if budget is not None and not 0.0 < float(budget) <= 1.0:
-        raise ValueError(f"budget must be in (0, 1] (a fraction of the FLOPs), got {budget}")
+    check_amount_budget(amount, budget)
     if not hasattr(model, "module_"):
         raise ValueError(f"{type(model).__name__} is not fitted; prune a fitted model")
     if X is not None:
@@ -459,7 +455,3 @@ def _raw_outputs(model: Any, graphs: list[Any], forces: bool
         ys.append(e.detach().to("cpu", torch.float64).numpy())
     return np.concatenate(ys), (fs if forces else None)
 
-
-def gnn_config_summary(config: GNNConfig) -> dict[str, Any]:
-    """Channel counts of a config, for reports."""
-    return {"embed_channels": config.embed_channels, "hidden_irreps": config.hidden_irreps}
