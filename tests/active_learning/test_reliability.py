@@ -186,27 +186,28 @@ def test_config_shows_a_query_string_password_redacted(tmp_path, monkeypatch):
 
 
 # --- plug-in simulators ---------------------------------------------------------------------
-def _fake_entry_points(monkeypatch, eps):
-    """Make ``importlib.metadata.entry_points`` list ``eps`` for the simulator group, and give
-    the registry a fresh look at them (restored, plug-ins removed, after the test)."""
+def _fake_entry_points(monkeypatch, registry, eps):
+    """Make ``importlib.metadata.entry_points`` list ``eps`` for ``registry``'s group, and
+    give the registry a fresh look at them (restored, plug-ins removed, after the test)."""
     real = importlib.metadata.entry_points
 
     def entry_points(**kw):
-        if kw.get("group") == "scoutlab.simulators":
+        if kw.get("group") == registry.group:
             return importlib.metadata.EntryPoints(eps)
         return real(**kw)
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     for attr, value in (("_eps", None), ("_tried", set()), ("_all_loaded", False)):
-        monkeypatch.setattr(SIMULATORS, attr, value)
-    before = set(dict.keys(SIMULATORS))
+        monkeypatch.setattr(registry, attr, value)
+    before = set(dict.keys(registry))
     yield
-    for kind in set(dict.keys(SIMULATORS)) - before:
-        dict.pop(SIMULATORS, kind)
+    for kind in set(dict.keys(registry)) - before:
+        dict.pop(registry, kind)
 
 
-def _ep(name: str, value: str) -> importlib.metadata.EntryPoint:
-    return importlib.metadata.EntryPoint(name=name, value=value, group="scoutlab.simulators")
+def _ep(name: str, value: str, group: str = "scoutlab.simulators"
+        ) -> importlib.metadata.EntryPoint:
+    return importlib.metadata.EntryPoint(name=name, value=value, group=group)
 
 
 @pytest.fixture
@@ -215,7 +216,7 @@ def plugins(monkeypatch):
            _ep("plug-broken", "no_such_package_xyz.sim:Sim"),
            _ep("plug-notasim", "math:sqrt"),
            _ep("xtb", f"{_sleep_sim.MODULE}:SleepSimulator")]  # a built-in's name
-    yield from _fake_entry_points(monkeypatch, eps)
+    yield from _fake_entry_points(monkeypatch, SIMULATORS, eps)
 
 
 def test_entry_point_simulators_load_lazily_and_work_in_a_campaign(plugins, tmp_path):
@@ -243,3 +244,24 @@ def test_broken_plugins_warn_and_built_ins_win(plugins):
     assert SIMULATORS["xtb"].__module__.startswith("physics")  # not replaced by the plug-in
     with pytest.raises(ValueError, match="unknown simulator kind 'plug-missing'"):
         make_simulator("plug-missing")
+
+
+def test_entry_point_surrogates_join_the_registry_and_the_model_files(monkeypatch, tmp_path):
+    from surrogates import SURROGATES, Surrogate
+
+    from ._fakes import RFFRidge
+
+    eps = [_ep("plug-rff", "tests.active_learning._fakes:RFFRidge", "scoutlab.surrogates")]
+    gen = _fake_entry_points(monkeypatch, SURROGATES, eps)
+    next(gen)
+    try:
+        assert not dict.__contains__(SURROGATES, "plug-rff")
+        assert SURROGATES["plug-rff"] is RFFRidge and "plug-rff" in sorted(SURROGATES)
+        cfg = _sleep_sim.write_config(tmp_path, n=8, seconds=0.0)
+        cfg.write_text(cfg.read_text().replace('kind = "scout-test-rff"', 'kind = "plug-rff"'))
+        assert CampaignConfig.from_toml(cfg).surrogate.kind == "plug-rff"
+        model = RFFRidge().fit(np.random.default_rng(0).uniform(size=(10, 2)), np.arange(10.0))
+        path = model.save(tmp_path / "m.safetensors")  # a plug-in model file loads back
+        assert isinstance(Surrogate.load(path), RFFRidge)
+    finally:
+        next(gen, None)
