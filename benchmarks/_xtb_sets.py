@@ -26,20 +26,21 @@ from ase.io import read, write
 from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from physics import XTB, CandidateError, SimulationError, smiles_to_atoms  # noqa: E402
+from physics import XTB, CandidateError, SimulationError, smiles_to_atoms
 
 CACHE = Path(__file__).resolve().parent / "data"
 MOLPAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "molpal"
 
-__all__ = ["enamine_property_set", "aspirin_md_set", "CACHE"]
+__all__ = ["CACHE", "aspirin_md_set", "enamine_property_set"]
 
 
 def _read(path: Path) -> list[Atoms]:
-    """Read a cached set; extxyz files the dipole under the calculator, copy it to ``info``."""
+    """Read a cached set; extxyz files the dipole under the calculator: move it to ``info``
+    (kept in one place only, so the frames can be written back to extxyz)."""
     frames = read(path, ":")
     for a in frames:
         if a.calc is not None and "dipole" in a.calc.results:
-            a.info["dipole"] = np.asarray(a.calc.results["dipole"], dtype=float)
+            a.info["dipole"] = np.asarray(a.calc.results.pop("dipole"), dtype=float)
     return frames
 
 
