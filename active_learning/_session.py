@@ -142,10 +142,17 @@ def open_session(config: CampaignConfig | str | os.PathLike, *, create: bool = F
     attrs = ledger.attrs()
     digest = config_hash(cfg)
     if not exists or HASH_KEY not in attrs:
+        if not create:  # a coordinator is creating it (or was killed doing so)
+            raise ValueError(f"campaign {cfg.name!r} has not started: its study is not set up "
+                             f"yet; start it with `scout run CONFIG`")
+        if pool is None:
+            pool = _load_pool(cfg)
         hb = heartbeat or DEFAULT_HEARTBEAT
-        ledger.set_attr(HASH_KEY, digest)
+        # the hash goes last: it marks a study set up completely, so a coordinator killed
+        # between these writes sets it up again instead of finding half of it
         ledger.set_attr(POOL_SIZE_KEY, len(pool))
         ledger.set_attr(HEARTBEAT_KEY, [int(hb[0]), int(hb[1])])
+        ledger.set_attr(HASH_KEY, digest)
         attrs = ledger.attrs()
     elif attrs[HASH_KEY] != digest:
         raise ValueError(f"the config of campaign {cfg.name!r} changed since it started "

@@ -96,6 +96,22 @@ def test_a_moved_campaign_folder_resumes_and_an_edited_pool_does_not(tmp_path):
         open_session(new / "campaign.toml")
 
 
+def test_a_study_whose_set_up_was_cut_short_is_set_up_again(tmp_path):
+    """A coordinator SIGKILLed between creating the study and writing its hash (found by the
+    20-kill fault run): workers wait, the next coordinator finishes the set-up."""
+    from active_learning._ledger import Ledger
+    from active_learning._session import POOL_SIZE_KEY
+
+    cfg = CampaignConfig.from_toml(_sleep_sim.write_config(tmp_path, n=8, seconds=0.0,
+                                                           budget=4, batch_size=4))
+    ledger = Ledger(make_storage(cfg.storage), cfg.name, pool_size=0, direction="maximize")
+    ledger.set_attr(POOL_SIZE_KEY, 8)  # ... killed here, before the hash
+    with pytest.raises(ValueError, match=r"has not started.*start it with"):
+        open_session(cfg)  # what a worker (or `scout status`) sees meanwhile
+    summary = Campaign(cfg, progress=False).run()
+    assert summary["finished"] and summary["evaluations"] == 4
+
+
 def test_operational_settings_do_not_change_the_config_hash(tmp_path):
     cfg = _sleep_sim.write_config(tmp_path, n=8, seconds=0.0)
     base = CampaignConfig.from_toml(cfg)
