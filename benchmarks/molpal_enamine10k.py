@@ -20,7 +20,8 @@ heavy GNN seeds can be run in separate background processes (``--arms gnn --seed
 plain command runs whatever is missing and writes ``benchmarks/results/molpal_enamine10k.json``
 and ``.png``. ``--quick`` uses a seeded 2,000-molecule subset, 1 seed and a 10 s GNN.
 
-Run: ``python benchmarks/molpal_enamine10k.py [--quick] [--arms ...] [--seeds N] [--fresh]``.
+Run: ``python benchmarks/molpal_enamine10k.py [--quick] [--arms ...] [--seeds N ...] [--fresh]``
+(``--only-run`` runs seeds without writing the result, ``--collect`` only scores cached runs).
 """
 
 from __future__ import annotations
@@ -225,19 +226,22 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="rerun cached (arm, seed) runs")
     ap.add_argument("--only-run", action="store_true",
                     help="run the missing campaigns, write no result (for background seeds)")
+    ap.add_argument("--collect", action="store_true",
+                    help="run nothing: score the cached runs and write the result")
     args = ap.parse_args()
     torch.set_num_threads(1)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2, 3, 4])
     table = prepare(args.quick)
-    if "gnn" in args.arms:
+    if "gnn" in args.arms and not args.collect:
         t0 = time.perf_counter()
         build_conformers(table)
         print(f"conformers ready ({time.perf_counter() - t0:.0f} s)")
     df, top_ids, top_scores = truth(table)
     n = len(df)
     n1 = max(1, round(0.01 * n))
-    runs = {arm: [cached_run(arm, s, table, n1, args.quick, args.fresh) for s in seeds]
-            for arm in args.arms}
+    runs = {} if args.collect else {
+        arm: [cached_run(arm, s, table, n1, args.quick, args.fresh) for s in seeds]
+        for arm in args.arms}
     if args.only_run:
         return
     # every cached seed counts in the result, not only the ones asked for now
@@ -281,7 +285,12 @@ def main() -> None:
                   f"and round; screener distilled on {GNN_DISTIL} teacher-labelled molecules "
                   "per round; the screener's best 3 % (>= 4 batches) re-ranked by the teacher",
                   "times: seconds per round from the plan (train/compress/screen/select), mean "
-                  "over seeds, on a 2-core machine shared by 4 concurrent jobs (noisy)"]})
+                  "over seeds, on a 2-core machine shared by 4 concurrent jobs (noisy; load "
+                  "average 11-14 during the full run, several seeds in parallel)",
+                  "seeds per arm: " + ", ".join(f"{a} {len(c)}" for a, c in curves.items())
+                  + ("" if all(len(c) >= 5 for c in curves.values()) else
+                     "; arms with fewer than 5 seeds ran as many as this session's CPU time "
+                     "allowed (a GNN seed took ~28 min wall here)")]})
     png = RESULTS / f"{NAME}.png"
     _plot(curves, n1, n, png)
     print(f"wrote {RESULTS / (NAME + '.json')} and {png}")
