@@ -239,6 +239,8 @@ def main() -> None:
     parser.add_argument("--no-mace", action="store_true", help="skip the MACE subprocess")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS),
                         help="run these sections; the others' rows in gnn.json are kept")
+    parser.add_argument("--property-budget-scale", type=float, default=1.0,
+                        help="multiply the property curve's CPU budgets (15-45 s per model)")
     args = parser.parse_args()
     quick, sections = args.quick, set(args.only)
     # small graphs gain nothing from intra-op threads, and on a shared machine they thrash
@@ -258,7 +260,8 @@ def main() -> None:
                                   "budgets count process CPU time, throughputs are the "
                                   "best of 3 rounds"}
     if "properties" in sections:
-        curve = learning_curve(quick)
+        curve = learning_curve(quick, budget_scale=args.property_budget_scale)
+        extra["property_budget_scale"] = args.property_budget_scale
         rows += [{"section": "properties", **r} for r in curve]
         extra["properties_plot"] = str(plot_learning_curve(curve, RESULTS
                                                            / "gnn_properties.png"))

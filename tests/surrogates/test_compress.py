@@ -110,6 +110,29 @@ def test_quantised_outputs_within_tolerance_and_round_trip(teacher, tmp_path):
         prune(q, 0.5)
 
 
+def test_quantize_keeps_the_first_layer_float_when_all_int8_misses(teacher, tmp_path):
+    """The tolerance is set between the all-int8 error and the first-layer-float error, so
+    the first try must fail and the second pass; the mixed model saves and loads exactly."""
+    from surrogates._qstate import is_quantized, quantize_mlp
+
+    model = teacher.members_[0]
+    X, _ = _landscape(200, seed=9)
+    ref = model.predict(X).mean
+    errs = [np.max(np.abs(model.with_net(quantize_mlp(model.net_, fl)).predict(X).mean - ref))
+            for fl in ((), (0,))]
+    assert errs[1] < errs[0]  # activation quantisation of the first layer's inputs dominates
+    rtol = float(np.mean(errs)) / float(np.std(ref))
+    with pytest.warns(UserWarning, match="keeping the float model"):  # one layer short of it
+        quantize(model, X, rtol=0.9 * errs[1] / float(np.std(ref)), require_speedup=False)
+    q = quantize(model, X, rtol=rtol, require_speedup=False)
+    assert q.quantization_["quantized"] and q.quantization_["float_layers"] == [0]
+    assert not is_quantized(q.net_.layers[0]) and is_quantized(q.net_.layers[1])
+    out = q.predict(X).mean
+    assert np.max(np.abs(out - ref)) == pytest.approx(errs[1], rel=1e-6)
+    back = type(q).load(q.save(tmp_path / "q.safetensors"))
+    np.testing.assert_array_equal(back.predict(X).mean, out)
+
+
 def test_quantize_falls_back_cleanly_when_inaccurate(teacher):
     model = teacher.members_[0]
     X, _ = _landscape(50, seed=8)
