@@ -4,7 +4,8 @@
 # _LOG, _USER so a test can stop and restart the server) and defines pg_stop.
 # Installs Debian's postgresql when missing (as root). Leaves the URL unset, saying why, when no
 # server can be started; the PostgreSQL tests then skip with that message.
-_pg_port=${SCOUT_PG_PORT:-55432}
+# a free port unless SCOUT_PG_PORT says which (a fixed one clashes with a server left running)
+_pg_port=${SCOUT_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)}
 _pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$_pg_bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "postgres: installing Debian's postgresql"
