@@ -56,7 +56,12 @@ def main() -> None:
     ap.add_argument("--halves", default=",".join(HALVES),
                     help=f"comma-separated subset of {HALVES}")
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    ap.add_argument("--plot", action="store_true", help="only redraw the PNG from the JSON")
     args = ap.parse_args()
+    if args.plot:
+        _plot(json.loads(RESULTS.joinpath("compression.json").read_text())["rows"],
+              RESULTS / "compression.png")
+        return
     halves = [h.strip() for h in args.halves.split(",") if h.strip()]
     bad = [h for h in halves if h not in HALVES]
     if bad or not halves:
@@ -116,22 +121,32 @@ def _merge_previous(rows: list[dict[str, Any]], extra: dict[str, Any], halves: l
     return old_rows + rows, {**extra, "halves": {**kept, **extra["halves"]}}
 
 
+#: (row key, axis label) of the trade-off plot's rows of panels
+_PLOT_METRICS = (("top1_recall_truth", "top-1% recall vs truth (test)"),
+                 ("spearman_vs_teacher", "Spearman ρ vs teacher (test)"))
+
+
 def _plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Speed vs ranking quality, one column per half: top-1 % recall against the truth (the
+    target; coarse when the test set's top 1 % is a handful of candidates) and Spearman ρ
+    against the teacher (continuous, so the cost of each compression step shows)."""
     from matplotlib.figure import Figure
 
     halves = list(dict.fromkeys(r["half"] for r in rows))
-    fig = Figure(figsize=(6 * len(halves), 4.5), layout="constrained")
-    for i, half in enumerate(halves):
-        ax = fig.add_subplot(1, len(halves), i + 1)
-        for r in (r for r in rows if r["half"] == half):
-            ax.scatter(r["cand_per_s_no_feat"], r["top1_recall_truth"], label=r["method"])
-            ax.scatter(r["cand_per_s_with_feat"], r["top1_recall_truth"], marker="x",
-                       color=ax.collections[-1].get_facecolor()[0])
-        ax.set_xscale("log")
-        ax.set_xlabel("candidates/s (o: featurised beforehand, x: with featurisation)")
-        ax.set_ylabel("top-1% recall vs truth (test)")
-        ax.set_title(half)
-        ax.legend(fontsize=7)
+    fig = Figure(figsize=(6 * len(halves), 8), layout="constrained")
+    for j, (key, label) in enumerate(_PLOT_METRICS):
+        for i, half in enumerate(halves):
+            ax = fig.add_subplot(len(_PLOT_METRICS), len(halves), j * len(halves) + i + 1)
+            for r in (r for r in rows if r["half"] == half):
+                ax.scatter(r["cand_per_s_no_feat"], r[key], label=r["method"])
+                ax.scatter(r["cand_per_s_with_feat"], r[key], marker="x",
+                           color=ax.collections[-1].get_facecolor()[0])
+            ax.set_xscale("log")
+            ax.set_xlabel("candidates/s (o: featurised beforehand, x: with featurisation)")
+            ax.set_ylabel(label)
+            ax.set_title(half)
+            if j == 0:
+                ax.legend(fontsize=7)
     fig.savefig(path, dpi=120)
 
 
