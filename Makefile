@@ -29,7 +29,7 @@ demo: $(STAMP)
 
 # pytest exit code 5 means "no tests collected": that is a failure here, said plainly.
 test: $(STAMP)
-	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests - failing"; exit 1; fi; exit $$rc
 
 test-all: $(STAMP)

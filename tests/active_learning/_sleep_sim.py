@@ -261,6 +261,8 @@ def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2,
     try:
         while kills["worker"] + kills["coordinator"] < n_kills:
             time.sleep(rng.uniform(1.5, 4.5))  # time to start up and get some work done
+            if procs["coordinator"].exitcode == 0:
+                break  # the campaign finished: restarting exited processes would never end
             k = kills["worker"] + kills["coordinator"]
             busy = _busy(procs, log_dir)
             if k < 2:

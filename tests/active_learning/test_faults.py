@@ -81,13 +81,15 @@ def test_locked_sqlite_storage_is_waited_out(tmp_path):
     assert len({t["id"] for t in summary["trials"]}) == len(summary["trials"]) == 8
 
 
-@pytest.mark.parametrize("n_kills, seconds, budget",
-                         [(3, 0.3, 12), pytest.param(20, 1.5, 30, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n_kills, seconds, budget, min_kills",
+                         [(3, 0.3, 12, 2), pytest.param(20, 1.5, 30, 20, marks=pytest.mark.slow)])
 def test_random_sigkills_leave_every_candidate_once_and_the_same_result(tmp_path, n_kills,
-                                                                        seconds, budget):
+                                                                        seconds, budget,
+                                                                        min_kills):
     out = _sleep_sim.fault_injection_run(tmp_path, n_kills, seed=n_kills, seconds=seconds,
                                          budget=budget)
-    assert out["kills_worker"] + out["kills_coordinator"] == n_kills
+    # the quick campaign may finish before its third kill lands (then the run stops there)
+    assert min_kills <= out["kills_worker"] + out["kills_coordinator"] <= n_kills
     assert out["kills_coordinator"] >= 1 and out["kills_worker"] >= 1
     assert out["same_as_uninterrupted"]  # same batches, same values, same rounds
     assert out["candidates"] == out["complete"] == budget and out["failed"] == 0
