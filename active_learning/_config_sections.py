@@ -169,7 +169,8 @@ class SurrogateConfig:
                              f"of: {', '.join(sorted(surrogates.SURROGATES)) or '(none)'}")
         options = {k: v for k, v in data.items() if k not in ("kind", "ensemble")}
         _check_options(w, options, surrogates.SURROGATES[kind], ("ensemble",))
-        return cls(kind=kind, ensemble=read_int(w, data, "ensemble", 5, minimum=1),
+        default_k = 1 if surrogates.SURROGATES[kind].native_std else 5
+        return cls(kind=kind, ensemble=read_int(w, data, "ensemble", default_k, minimum=1),
                    options=freeze(w, options))
 
     def build(self, random_state: int = 0) -> Any:

@@ -9,6 +9,7 @@ from ._compress import Screener, distill, prune, quantize
 from ._ensemble import Ensemble, calibration
 from ._fingerprint import FingerprintSurrogate, MLPSurrogate
 from ._gnn import EquivariantGNN
+from ._gp import MoleculeGP
 from ._hill_surrogate import HillSurrogate
 from ._io import load_model
 from ._prediction import Prediction
@@ -23,6 +24,7 @@ __all__ = [
     "FingerprintSurrogate",
     "HillSurrogate",
     "MLPSurrogate",
+    "MoleculeGP",
     "Prediction",
     "Screener",
     "Surrogate",

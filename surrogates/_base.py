@@ -41,6 +41,9 @@ class Surrogate(BaseEstimator, ABC):
     """
 
     input_kind: ClassVar[str] = "vector"
+    #: True when ``predict`` returns a posterior ``std`` by itself (a GP): no ensemble needed,
+    #: and a campaign's ``[surrogate] ensemble`` defaults to 1 instead of 5
+    native_std: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, X: Any, y: Any = None, **kwargs: Any) -> Surrogate:

@@ -249,3 +249,14 @@ def test_fuzzed_whole_dicts_fail_cleanly(data):
         CampaignConfig.from_dict(data, Path("/nonexistent-base"))
     except (ValueError, FileNotFoundError) as exc:
         assert str(exc).strip()
+
+
+def test_a_model_with_its_own_posterior_defaults_to_one_member(tmp_path):
+    data = _base(tmp_path)
+    data["surrogate"] = {"kind": "gp", "n_bits": 512}
+    cfg = CampaignConfig.from_dict(data, tmp_path)
+    model = cfg.surrogate.build(random_state=4)
+    assert cfg.surrogate.ensemble == 1 and isinstance(model, surrogates.MoleculeGP)
+    assert (model.n_bits, model.random_state) == (512, 4)
+    data["surrogate"] = {"kind": "_test_model"}  # no std of its own: an ensemble of 5
+    assert CampaignConfig.from_dict(data, tmp_path).surrogate.ensemble == 5
