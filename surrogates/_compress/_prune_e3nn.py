@@ -211,6 +211,8 @@ def shrink_gnn(module: GNNModule, keep: GNNKeep) -> GNNModule:
         _copy_linear(module.readouts[k], new.readouts[k], keep.f[k + 1], None)
     if module.vector_readout is not None:
         _copy_linear(module.vector_readout, new.vector_readout, keep.f[L], None)
+    if module.attention is not None:
+        _copy_linear(module.attention, new.attention, keep.f[L], None)
     return new.eval()
 
 
@@ -284,8 +286,10 @@ def channel_importance(model: Any, method: str = "l1", X: Any = None) -> GNNKeep
         r = _linear_norms(module.readouts[k], "in")
         if k + 1 < L:
             r = _add(r, layer_reads[k + 1])
-        elif module.vector_readout is not None:
-            r = _add(r, _linear_norms(module.vector_readout, "in"))
+        else:
+            for head in (module.vector_readout, module.attention):
+                if head is not None:
+                    r = _add(r, _linear_norms(head, "in"))
         read_f.append(r)
     if method == "activity":
         if X is None:

@@ -4,9 +4,12 @@ Scalar targets (energy, gap, energy per atom, …)::
 
     y_G = Σ_{i∈G} ( s · o_i + e_{z_i} )          extensive (energy)
     y_G = 1/n_G Σ_{i∈G} ( s · o_i + e_{z_i} )    intensive (gap, energy per atom)
+    y_G = Σ_{i∈G} w_i s · o_i + 1/n_G Σ_{i∈G} e_{z_i}   intensive with attention pooling
 
 where ``o_i = Σ_layers Linear_l(h_i^l)`` is the invariant (0e) per-atom output, ``s`` a fixed
-scale (from the training labels) and ``e_z`` per-element reference values fitted by least
+scale (from the training labels), ``w_i = softmax_{i∈G}(a_i)`` weights from a learned
+invariant score ``a_i`` of the last layer's features (a frontier-orbital property such as the
+gap is set by a few atoms of the chromophore, which a plain mean dilutes) and ``e_z`` per-element reference values fitted by least
 squares before training (:func:`fit_reference`). The reference part is added in float64 by
 the estimator, so the network (any dtype) only learns the small residual. Forces are
 ``−∂E/∂x`` by autograd (:func:`energy_and_forces`), never a separate head.
@@ -53,6 +56,7 @@ class GNNConfig:
     extensive: bool = True
     radial_hidden: int = 64
     scale: float = 1.0
+    attention: bool = False  # softmax-weighted pooling of an intensive scalar head
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -90,6 +94,8 @@ class GNNModule(nn.Module):
             self.readouts.append(o3.Linear(irreps, "1x0e"))
             irreps_in = irreps
         self.vector_readout = o3.Linear(irreps_in, "1x0e + 1x1o") if config.vector else None
+        self.attention = o3.Linear(irreps_in, "1x0e") \
+            if config.attention and not config.vector else None
 
     def atom_features(self, graph: Graph) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """(N, n_species) one-hot attributes and the features after each layer."""
@@ -108,15 +114,22 @@ class GNNModule(nn.Module):
 
     def atomic_outputs(self, graph: Graph) -> torch.Tensor:
         """(N,) scaled invariant per-atom residuals ``s · o_i``."""
-        _, features = self.atom_features(graph)
+        return self._atomic(self.atom_features(graph)[1])
+
+    def _atomic(self, features: list[torch.Tensor]) -> torch.Tensor:
         out = sum(readout(h) for readout, h in zip(self.readouts, features))
         return self.config.scale * out.squeeze(-1)  # [N]
 
     def forward(self, graph: Graph) -> torch.Tensor:
         if self.vector_readout is not None:
             return self._dipole(graph)
-        atomic = self.atomic_outputs(graph)  # [N]
-        total = torch.zeros(graph.n_graphs, dtype=atomic.dtype, device=atomic.device)
+        _, features = self.atom_features(graph)
+        atomic = self._atomic(features)  # [N]
+        G = graph.n_graphs
+        if self.attention is not None:  # intensive: softmax weights within each structure
+            return _segment_softmax_sum(self.attention(features[-1]).squeeze(-1), atomic,
+                                        graph.batch, G)
+        total = torch.zeros(G, dtype=atomic.dtype, device=atomic.device)
         total = total.index_add(0, graph.batch, atomic)  # [G]
         if not self.config.extensive:
             total = total / graph.n_atoms.to(total.dtype)
@@ -135,6 +148,16 @@ class GNNModule(nn.Module):
         local = (q - q_mean[graph.batch]).unsqueeze(-1) * (x - x_mean[graph.batch]) + p
         return self.config.scale * torch.zeros(G, 3, dtype=dt, device=dev).index_add(
             0, graph.batch, local)  # [G, 3]
+
+
+def _segment_softmax_sum(score: torch.Tensor, value: torch.Tensor, batch: torch.Tensor,
+                         n_graphs: int) -> torch.Tensor:
+    """``Σ_{i∈G} softmax_{i∈G}(score)_i · value_i`` per structure: (N,), (N,) → (G,)."""
+    top = torch.full((n_graphs,), -torch.inf, dtype=score.dtype, device=score.device)
+    top = top.scatter_reduce(0, batch, score, reduce="amax", include_self=True)
+    w = torch.exp(score - top[batch].detach())  # shift by the max: no overflow, same softmax
+    zeros = torch.zeros(n_graphs, dtype=score.dtype, device=score.device)
+    return zeros.index_add(0, batch, w * value) / zeros.index_add(0, batch, w)
 
 
 def energy_and_forces(module: GNNModule, graph: Graph,
