@@ -53,6 +53,22 @@ def _label(atoms: Atoms, values: dict) -> Atoms:
     return atoms
 
 
+def _cached_prefix(n: int, seed: int, smiles: list[str],
+                   order: np.ndarray) -> tuple[list[Atoms], int]:
+    """The largest smaller cached set of the same draw (its molecules come first in a bigger
+    one) and the position in ``order`` to continue from; ``([], 0)`` when there is none."""
+    smaller = []
+    for p in CACHE.glob(f"enamine_xtb_n*_s{seed}.extxyz"):
+        m = int(p.name.split("_n")[1].split("_")[0])
+        if m < n:
+            smaller.append((m, p))
+    if not smaller:
+        return [], 0
+    atoms = _read(max(smaller)[1])
+    where = {smiles[int(i)]: k for k, i in enumerate(order)}
+    return atoms, where[atoms[-1].info["smiles"]] + 1
+
+
 def enamine_property_set(n: int = 2000, seed: int = 0, max_heavy: int = 30,
                          progress: bool = True) -> list[Atoms]:
     """``n`` Enamine10k molecules with GFN2-xTB labels (cached); order is the seeded draw.
@@ -70,9 +86,10 @@ def enamine_property_set(n: int = 2000, seed: int = 0, max_heavy: int = 30,
     smiles = pd.read_csv(MOLPAL / "Enamine10k_scores.csv.gz")["smiles"].tolist()
     order = np.random.default_rng(seed).permutation(len(smiles))
     xtb = XTB(n_threads=1)
-    out: list[Atoms] = []
-    bar = tqdm(total=n, desc="xTB Enamine set", unit="mol", disable=not progress)
-    for i in order:
+    out, start = _cached_prefix(n, seed, smiles, order)
+    bar = tqdm(total=n, initial=len(out), desc="xTB Enamine set", unit="mol",
+               disable=not progress)
+    for i in order[start:]:
         smi = smiles[int(i)]
         mol = Chem.MolFromSmiles(smi)
         if mol is None or mol.GetNumHeavyAtoms() > max_heavy:

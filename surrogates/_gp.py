@@ -16,6 +16,11 @@ the posterior mean and the latent standard deviation, so UCB/EI/Thompson work wi
 = 1``. Cost: training O(m³) for m labels (m = 1000: ~0.1 s per likelihood evaluation); a pool
 of n candidates costs an (n, m) kernel, computed in chunks.
 
+Large pools: the descriptors cost ~11 ms per molecule once (cached per process, up to
+:data:`~surrogates._descriptors.CACHE_SIZE` molecules). For pools of 10⁵-10⁶ enable
+``[compression]``: the GP then labels a sample to distil a fingerprint screener, and only the
+screener's shortlist is featurised and re-ranked by the GP.
+
 Saved files hold the hyper-parameters, training features and labels; loading refits the GP
 with those hyper-parameters (no optimisation) and executes no code from the file.
 """
