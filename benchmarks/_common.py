@@ -26,13 +26,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine_info() -> dict[str, Any]:
-    """CPU, core count, Python/torch versions and the GPU (if any) this run used."""
+    """CPU, core count, load average, Python/torch versions and the GPU (if any) this run used."""
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # every result records how busy the (often shared) machine was when it was written
+        "load_average_1_5_15min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     try:
         import torch
