@@ -260,10 +260,13 @@ def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2,
     kills: Counter = Counter()
     try:
         while kills["worker"] + kills["coordinator"] < n_kills:
-            time.sleep(rng.uniform(1.5, 4.5))  # time to start up and get some work done
+            k = kills["worker"] + kills["coordinator"]
+            # the first worker and coordinator kills come early, so that even a short
+            # campaign (the quick test: ~10 s) gets both before it can finish; later ones
+            # leave time to start up and get some work done
+            time.sleep(rng.uniform(0.8, 1.6) if k < 2 else rng.uniform(1.5, 4.5))
             if procs["coordinator"].exitcode == 0:
                 break  # the campaign finished: restarting exited processes would never end
-            k = kills["worker"] + kills["coordinator"]
             busy = _busy(procs, log_dir)
             if k < 2:
                 victim = ["worker0", "coordinator"][k]
