@@ -27,10 +27,9 @@ with those hyper-parameters (no optimisation) and executes no code from the file
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
-
-import warnings
 
 import numpy as np
 import torch
@@ -121,14 +120,17 @@ class MoleculeGP(Surrogate):
         self.random_state = random_state
 
     # --- features --------------------------------------------------------------------------
-    def _raw(self, X: Any, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        smiles = as_smiles(X)
+    def _raw(self, smiles: list[str], names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Binary fingerprints ``(n, n_bits)`` and signed-log descriptors ``(n, len(names))``."""
         bits = (morgan_counts(smiles, self.radius, self.n_bits) > 0).astype(np.float64)
         desc = descriptor_matrix(smiles, names) if names else np.zeros((len(smiles), 0))
         return bits, signed_log(desc)
 
     def _features(self, X: Any) -> np.ndarray:
-        bits, desc = self._raw(X, self.names_)
+        return self._standardised(*self._raw(as_smiles(X), self.names_))
+
+    def _standardised(self, bits: np.ndarray, desc: np.ndarray) -> np.ndarray:
+        """The GP's input rows: bits, then descriptors z-scored with the training statistics."""
         z = (desc - self.d_mean_) / self.d_scale_
         z = np.clip(np.nan_to_num(z, nan=0.0), -self.clip, self.clip)  # missing → the mean
         # float32 precision, so saved features (float32) reproduce predictions exactly
@@ -157,12 +159,13 @@ class MoleculeGP(Surrogate):
             raise ValueError(f"label of molecule {int(bad[0])} ({smiles[bad[0]]!r}) is not finite")
         self.names_ = descriptor_names(None if self.descriptors is None else
                                        list(self.descriptors))
-        _, desc = self._raw(smiles, self.names_)
+        bits, desc = self._raw(smiles, self.names_)
         mean = np.nanmean(desc, axis=0) if desc.size else np.zeros(0)
         scale = np.nanstd(desc, axis=0) if desc.size else np.zeros(0)
         self.d_mean_ = np.nan_to_num(mean)
         self.d_scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        self._fit_gp(self._features(smiles), y, self._kernel(len(self.names_)), optimize=True)
+        self._fit_gp(self._standardised(bits, desc), y, self._kernel(len(self.names_)),
+                     optimize=True)
         return self
 
     def _fit_gp(self, F: np.ndarray, y: np.ndarray, kernel: Kernel, optimize: bool) -> None:
@@ -172,8 +175,8 @@ class MoleculeGP(Surrogate):
             random_state=int(self.random_state))
         with warnings.catch_warnings():  # a hyper-parameter at its bound is fine here
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.gp_ = gp.fit(F, y)
-        self.X_train_, self.y_train_ = F, y
+            self.gp_ = gp.fit(F, y)  # keeps F as gp_.X_train_ (saved with the model)
+        self.y_train_ = y
 
     def predict(self, X: Any) -> Prediction:
         """Posterior mean and latent std (the white noise excluded), shapes ``(n,)``."""
@@ -214,7 +217,7 @@ class MoleculeGP(Surrogate):
                 "theta": [float(t) for t in self.gp_.kernel_.theta]}
         tensors = {name: torch.from_numpy(np.ascontiguousarray(getattr(self, name)))
                    for name in ("y_train_", "d_mean_", "d_scale_")}
-        tensors["X_train_"] = torch.from_numpy(self.X_train_.astype(np.float32))
+        tensors["X_train_"] = torch.from_numpy(self.gp_.X_train_.astype(np.float32))
         return meta, tensors
 
     @classmethod

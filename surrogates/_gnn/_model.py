@@ -9,8 +9,8 @@ Scalar targets (energy, gap, energy per atom, …)::
 where ``o_i = Σ_layers Linear_l(h_i^l)`` is the invariant (0e) per-atom output, ``s`` a fixed
 scale (from the training labels), ``w_i = softmax_{i∈G}(a_i)`` weights from a learned
 invariant score ``a_i`` of the last layer's features (a frontier-orbital property such as the
-gap is set by a few atoms of the chromophore, which a plain mean dilutes) and ``e_z`` per-element reference values fitted by least
-squares before training (:func:`fit_reference`). The reference part is added in float64 by
+gap is set by a few atoms of the chromophore, which a plain mean dilutes) and ``e_z``
+per-element reference values fitted by least squares before training (:func:`fit_reference`). The reference part is added in float64 by
 the estimator, so the network (any dtype) only learns the small residual. Forces are
 ``−∂E/∂x`` by autograd (:func:`energy_and_forces`), never a separate head.
 
@@ -112,11 +112,8 @@ class GNNModule(nn.Module):
             features.append(h)
         return attrs, features
 
-    def atomic_outputs(self, graph: Graph) -> torch.Tensor:
-        """(N,) scaled invariant per-atom residuals ``s · o_i``."""
-        return self._atomic(self.atom_features(graph)[1])
-
     def _atomic(self, features: list[torch.Tensor]) -> torch.Tensor:
+        """(N,) scaled invariant per-atom residuals ``s · o_i`` from the layers' features."""
         out = sum(readout(h) for readout, h in zip(self.readouts, features))
         return self.config.scale * out.squeeze(-1)  # [N]
 

@@ -8,8 +8,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from surrogates import EquivariantGNN
-from surrogates._compress._prune_e3nn import GNNKeep, _sample_graph, channel_importance, \
-    shrink_gnn
+from surrogates._compress._prune_e3nn import GNNKeep, _sample_graph, channel_importance, shrink_gnn
 from surrogates._gnn._model import _segment_softmax_sum
 from surrogates.testing import SurrogateConformance
 

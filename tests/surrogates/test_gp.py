@@ -98,7 +98,7 @@ def test_fingerprint_only_kernel():
 
 
 def test_bad_input_names_the_molecule():
-    with pytest.raises(ValueError, match="molecule 1 .*'CCN'.* not finite"):
+    with pytest.raises(ValueError, match=r"molecule 1 .*'CCN'.* not finite"):
         MoleculeGP(n_bits=64).fit(["CCO", "CCN", "CCC"], [1.0, np.nan, 2.0])
     model = MoleculeGP(n_bits=64, descriptors=["MolWt"], n_restarts=0).fit(FEW, [1, 2, 3, 4])
     with pytest.raises(ValueError, match="candidate 1: invalid SMILES"):
