@@ -357,7 +357,7 @@ class EquivariantGNN(Surrogate):
     def plot_history(self, path: str) -> Any:
         """Write the training curve as a PNG; returns its path."""
         self._check_fitted()
-        return plot_history(self.history_, path)
+        return plot_history(self.history_, path, getattr(self, "pretrain_history_", ()))
 
     # --- persistence -----------------------------------------------------------------------
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -180,8 +180,12 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
     return best_state, history
 
 
-def plot_history(history: Sequence[dict[str, float]], path: str | Path) -> Path:
-    """Training curve (loss per epoch, log scale; validation MAEs on the right) as a PNG."""
+def plot_history(history: Sequence[dict[str, float]], path: str | Path,
+                 pretrain: Sequence[dict[str, float]] = ()) -> Path:
+    """Training curve (loss per epoch, log scale; validation MAEs on the right) as a PNG.
+
+    ``pretrain``: the energy/force pre-training's log, drawn in grey at epochs ≤ 0.
+    """
     from matplotlib.figure import Figure  # the Agg canvas, no pyplot state
 
     path = Path(path)
@@ -191,6 +195,11 @@ def plot_history(history: Sequence[dict[str, float]], path: str | Path) -> Path:
     ax.semilogy(epochs, [h["train_loss"] for h in history], label="train loss")
     if history and "valid_loss" in history[0]:
         ax.semilogy(epochs, [h["valid_loss"] for h in history], label="validation loss (EMA)")
+    if pretrain:
+        pre_epochs = [h["epoch"] - len(pretrain) for h in pretrain]
+        ax.semilogy(pre_epochs, [h.get("valid_loss", h["train_loss"]) for h in pretrain],
+                    color="gray", label="pre-training on energy + forces")
+        ax.axvline(0.5, color="gray", lw=0.8)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units²)")
     maes = [k for k in ("valid_mae_per_atom", "valid_force_mae") if history and k in history[0]]

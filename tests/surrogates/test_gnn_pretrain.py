@@ -60,6 +60,8 @@ def test_pretrain_history_survives_save_and_load(tmp_path):
     back = EquivariantGNN.load(tmp_path / "m.gnn")
     assert back.pretrain_history_ == model.pretrain_history_ and back.pretrain == 0.5
     np.testing.assert_allclose(back.predict(data).mean, model.predict(data).mean, atol=1e-12)
+    png = back.plot_history(tmp_path / "curve.png")  # both phases in one figure
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pretrain_without_forces_names_the_structure():
