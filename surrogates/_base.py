@@ -45,6 +45,11 @@ class Surrogate(BaseEstimator, ABC):
     #: and a campaign's ``[surrogate] ensemble`` defaults to 1 instead of 5
     native_std: ClassVar[bool] = False
 
+    def _require_fitted(self, attribute: str) -> None:
+        """Raise ``RuntimeError`` unless ``fit`` has set ``attribute``."""
+        if not hasattr(self, attribute):
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
+
     @abstractmethod
     def fit(self, X: Any, y: Any = None, **kwargs: Any) -> Surrogate:
         """Learn from inputs ``X`` and labels ``y``; return ``self``."""

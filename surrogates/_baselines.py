@@ -93,8 +93,7 @@ class _CurveBaseline(Surrogate):
         return self
 
     def _grid_curves(self, X: Any) -> np.ndarray:
-        if not hasattr(self, "encoder_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
+        self._require_fitted("encoder_")
         F = self.encoder_.transform(X)
         return self._predict_matrix(F) * self.y_scale_ + self.y_mean_
 
@@ -167,8 +166,7 @@ class CurveMLP(_CurveBaseline):
         return out.double().cpu().numpy()
 
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        if not hasattr(self, "net_"):
-            raise RuntimeError("CurveMLP is not fitted yet; call fit() first")
+        self._require_fitted("net_")
         params = {**self.get_params(deep=False), "hidden": [int(h) for h in self.hidden],
                   "device": str(self.device), "dtype": str(self.dtype).replace("torch.", "")}
         enc_meta, enc_t = self.encoder_.to_state()

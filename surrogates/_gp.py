@@ -180,8 +180,7 @@ class MoleculeGP(Surrogate):
 
     def predict(self, X: Any) -> Prediction:
         """Posterior mean and latent std (the white noise excluded), shapes ``(n,)``."""
-        if not hasattr(self, "gp_"):
-            raise RuntimeError("MoleculeGP is not fitted yet; call fit() first")
+        self._require_fitted("gp_")
         smiles = as_smiles(X)
         means, stds = [], []
         noise = self._noise_level()
@@ -209,8 +208,7 @@ class MoleculeGP(Surrogate):
 
     # --- persistence -----------------------------------------------------------------------
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        if not hasattr(self, "gp_"):
-            raise RuntimeError("MoleculeGP is not fitted yet; call fit() first")
+        self._require_fitted("gp_")
         params = {**self.get_params(deep=False),
                   "descriptors": None if self.descriptors is None else list(self.descriptors)}
         meta = {"params": params, "names": list(self.names_),

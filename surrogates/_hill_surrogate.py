@@ -263,8 +263,7 @@ class HillSurrogate(Surrogate):
 
     # --- prediction ------------------------------------------------------------------------
     def _features(self, X: Any) -> torch.Tensor:
-        if not hasattr(self, "net_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
+        self._require_fitted("net_")
         feats = self.encoder_.transform(X)
         p = next(self.net_.parameters())
         return torch.as_tensor(feats, dtype=p.dtype, device=p.device)
@@ -291,8 +290,7 @@ class HillSurrogate(Surrogate):
 
     # --- persistence -----------------------------------------------------------------------
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        if not hasattr(self, "net_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
+        self._require_fitted("net_")
         params = self.get_params(deep=False)
         params["hidden"] = [int(h) for h in self.hidden]
         params["n_bounds"] = [float(b) for b in self.n_bounds]
