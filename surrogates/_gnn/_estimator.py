@@ -356,7 +356,7 @@ class EquivariantGNN(Surrogate):
     def plot_history(self, path: str) -> Any:
         """Write the training curve as a PNG; returns its path."""
         self._check_fitted()
-        return plot_history(self.history_, path, getattr(self, "pretrain_history_", ()))
+        return plot_history(self.history_, path, self.pretrain_history_)
 
     # --- persistence -----------------------------------------------------------------------
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -365,7 +365,7 @@ class EquivariantGNN(Surrogate):
         tensors["reference"] = torch.as_tensor(self.reference_, dtype=torch.float64)
         meta = {"params": self.get_params(), "config": self.config_.to_json(),
                 "elements": list(self.elements_), "history": self.history_,
-                "pretrain_history": getattr(self, "pretrain_history_", [])}
+                "pretrain_history": self.pretrain_history_}
         return meta, tensors
 
     @classmethod

@@ -10,8 +10,9 @@ where ``o_i = Σ_layers Linear_l(h_i^l)`` is the invariant (0e) per-atom output,
 scale (from the training labels), ``w_i = softmax_{i∈G}(a_i)`` weights from a learned
 invariant score ``a_i`` of the last layer's features (a frontier-orbital property such as the
 gap is set by a few atoms of the chromophore, which a plain mean dilutes) and ``e_z``
-per-element reference values fitted by least squares before training (:func:`fit_reference`). The reference part is added in float64 by
-the estimator, so the network (any dtype) only learns the small residual. Forces are
+per-element reference values fitted by least squares before training (:func:`fit_reference`).
+The reference part is added in float64 by the estimator, so the network (any dtype) only
+learns the small residual. Forces are
 ``−∂E/∂x`` by autograd (:func:`energy_and_forces`), never a separate head.
 
 Dipole (vector target, e·Å)::
