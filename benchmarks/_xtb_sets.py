@@ -65,8 +65,8 @@ def _cached_prefix(n: int, seed: int, smiles: list[str],
     if not smaller:
         return [], 0
     atoms = _read(max(smaller)[1])
-    where = {smiles[int(i)]: k for k, i in enumerate(order)}
-    return atoms, where[atoms[-1].info["smiles"]] + 1
+    last = atoms[-1].info["smiles"]  # its first place in the draw (Enamine10k repeats 3 SMILES)
+    return atoms, next(k for k, i in enumerate(order) if smiles[int(i)] == last) + 1
 
 
 def enamine_property_set(n: int = 2000, seed: int = 0, max_heavy: int = 30,
