@@ -3,7 +3,7 @@
 Public names are re-exported here; modules starting with ``_`` are private.
 """
 
-from ._acquisition import (
+from ._acquisition._functions import (
     ACQUISITIONS,
     acquisition_scores,
     ei,
@@ -15,16 +15,17 @@ from ._acquisition import (
     to_maximization_values,
     ucb,
 )
-from ._batch import initial_design, select_batch
-from ._config import CampaignConfig
-from ._pool import Pool
-from ._pool_designs import DesignPool
-from ._pool_molecules import MoleculePool
-from ._pool_sequences import SequencePool
+from ._acquisition._batch import initial_design, select_batch
+from ._config._campaign import CampaignConfig
+from ._pool._base import Pool
+from ._pool._designs import DesignPool
+from ._pool._molecules import MoleculePool
+from ._pool._sequences import SequencePool
 
 #: names imported on first use, so ``import active_learning`` (and ``scout --help``) stays free
 #: of torch; ``from active_learning import Campaign`` works as usual
-_LAZY = {"Campaign": "._campaign", "PoolSampler": "._sampler", "run_worker": "._worker"}
+_LAZY = {"Campaign": "._coordinator._campaign", "PoolSampler": "._coordinator._sampler",
+         "run_worker": "._execution._worker"}
 
 
 def __getattr__(name: str) -> object:

@@ -19,13 +19,13 @@ __all__ = ["COMMANDS", "main"]
 
 #: the one registry of CLI commands; help text is read from each command itself
 COMMANDS: dict[str, str] = {
-    "compress": "active_learning._cli_compress:compress",
-    "report": "active_learning._cli_campaign:report_command",
-    "run": "active_learning._cli_campaign:run_command",
-    "simulate": "active_learning._cli_simulate:simulate_command",
-    "status": "active_learning._cli_campaign:status_command",
-    "train": "active_learning._cli_train:train",
-    "worker": "active_learning._cli_campaign:worker_command",
+    "compress": "active_learning._cli._compress:compress",
+    "report": "active_learning._cli._campaign:report_command",
+    "run": "active_learning._cli._campaign:run_command",
+    "simulate": "active_learning._cli._simulate:simulate_command",
+    "status": "active_learning._cli._campaign:status_command",
+    "train": "active_learning._cli._train:train",
+    "worker": "active_learning._cli._campaign:worker_command",
 }
 
 #: exceptions that mean "the user's input is wrong", reported without a traceback

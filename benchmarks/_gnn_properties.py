@@ -37,7 +37,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 from benchmarks._xtb_sets import enamine_property_set
 from surrogates import EquivariantGNN
-from surrogates._fingerprint import morgan_counts
+from surrogates._mlp._fingerprint import morgan_counts
 
 __all__ = ["learning_curve", "plot_learning_curve"]
 

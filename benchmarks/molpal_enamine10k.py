@@ -79,7 +79,7 @@ def prepare(quick: bool) -> Path:
 def build_conformers(table: Path) -> Path:
     """ETKDG conformers (seed 0, no MMFF) of every pool molecule, cached in an ASE database
     that the campaigns' pools read (``pool_atoms.db``); built in chunks so a kill loses little."""
-    from active_learning._pool_molecules import MoleculePool
+    from active_learning._pool._molecules import MoleculePool
     from physics import smiles_to_atoms
 
     df = pd.read_csv(table)

@@ -60,8 +60,8 @@ def throughput(storages: dict[str, str], workers: list[int], seconds: float,
 
 
 def coordinator_overhead(sizes: list[int], tmp: Path, k: int = 32) -> list[dict]:
-    from active_learning._plan import plan_round
-    from active_learning._session import open_session
+    from active_learning._coordinator._plan import plan_round
+    from active_learning._ledger._session import open_session
 
     rows = []
     for size in sizes:
@@ -127,7 +127,7 @@ def _op_costs(ledger, ids, queue: int) -> dict:
     claimed = []
 
     def pop_before() -> None:  # the old pop(): build every waiting trial, then claim one
-        from active_learning._ledger import _index_of
+        from active_learning._ledger._ledger import _index_of
 
         for t in ledger.trials((TrialState.WAITING,)):
             if ledger.storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
@@ -158,7 +158,7 @@ def _op_costs(ledger, ids, queue: int) -> dict:
 def ledger_costs(storages: dict, tmp: Path, queue: int = 64) -> list[dict]:
     """Per-operation cost on each storage: now vs the way the ledger did it before
     (``queue`` trials waiting when claiming; the look at a round sees 2 x ``queue``)."""
-    from active_learning._session import open_session
+    from active_learning._ledger._session import open_session
 
     rows = []
     for name, url_of in storages.items():

@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.base import clone
 
 from .._ensemble import Ensemble
-from .._fingerprint import FingerprintSurrogate, MLPSurrogate
-from .._mlp_base import MLPSurrogateBase
+from .._mlp._fingerprint import FingerprintSurrogate, MLPSurrogate
+from .._mlp._base import MLPSurrogateBase
 from .._prediction import Prediction
 from ._distill import distill, teacher_first
 from ._metrics import accuracy, identity

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .._ensemble import Ensemble
-from .._mlp_base import MLPSurrogateBase
+from .._mlp._base import MLPSurrogateBase
 from .._prediction import Prediction
 
 __all__ = ["distill", "label_repeats", "teacher_outputs"]

@@ -84,7 +84,7 @@ def estimate_flops(model: Any, sample: Any = None) -> float:
     ``len(sample)`` (counts matrix products and convolutions, the bulk of a network's cost);
     NaN with a warning if the counter fails.
     """
-    from .._mlp import MLP
+    from .._mlp._net import MLP
 
     nets = modules_of(model)
     mlps = [m for m in nets if isinstance(m, MLP)]

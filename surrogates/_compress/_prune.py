@@ -2,7 +2,7 @@
 
 For an MLP ``h_{l+1} = SiLU(W_l h_l + b_l)``, removing unit ``j`` of hidden layer ``l`` deletes
 row ``j`` of ``(W_l, b_l)`` and column ``j`` of ``W_{l+1}``; the surviving weights are copied
-into a freshly built, smaller :class:`~surrogates._mlp.MLP`. Units are ranked by an importance
+into a freshly built, smaller :class:`~surrogates._mlp._net.MLP`. Units are ranked by an importance
 score ``I_j`` (larger = keep):
 
 - ``"l1"``: weight norm, ``I_j = ‖W_l[j, :]‖₁ · ‖W_{l+1}[:, j]‖₁`` (what flows in × out);
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._mlp import MLP, train_mlp
-from .._mlp_base import MLPSurrogateBase
+from .._mlp._net import MLP, train_mlp
+from .._mlp._base import MLPSurrogateBase
 
 __all__ = ["check_amount_budget", "mlp_flops", "prune", "shrink_mlp", "unit_importance"]
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .._mlp import MLP
-from .._mlp_base import MLPSurrogateBase
-from .._qstate import is_quantized, quantize_mlp
+from .._mlp._net import MLP
+from .._mlp._base import MLPSurrogateBase
+from .._mlp._qstate import is_quantized, quantize_mlp
 
 __all__ = ["quantize"]
 

@@ -26,9 +26,9 @@ from tqdm.auto import tqdm
 from physics import resolve_device
 
 from .._io import MODELS, load_model, prefixed, register_model, write_model_file
-from .._mlp import MLP
+from .._mlp._net import MLP
 from .._prediction import Prediction
-from .._qstate import is_quantized
+from .._mlp._qstate import is_quantized
 from ._metrics import accuracy, count_parameters, estimate_flops, throughput
 
 __all__ = ["Screener", "chunks", "take"]

@@ -164,6 +164,6 @@ kind = "{acquisition}"
 def worker_entry(config_path: str, max_trials: int | None = None,
                  idle_timeout: float = 10.0) -> None:
     """A worker process for tests: importing this module registers the fake parts."""
-    from active_learning._worker import run_worker
+    from active_learning._execution._worker import run_worker
 
     run_worker(config_path, max_trials=max_trials, idle_timeout=idle_timeout)

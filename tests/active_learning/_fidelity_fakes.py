@@ -12,7 +12,7 @@ import numpy as np
 from physics import LookupSimulator, register_simulator
 from physics._base import SIMULATORS
 
-from . import _fakes
+from tests.active_learning import _fakes
 
 
 class LoggedLookup(LookupSimulator):

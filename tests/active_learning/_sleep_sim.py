@@ -28,7 +28,7 @@ import numpy as np
 from physics import Simulator, register_simulator
 from physics._base import SIMULATORS
 
-from . import _fakes  # noqa: F401  (registers scout-test-rff for campaign configs)
+from tests.active_learning import _fakes  # noqa: F401  (registers scout-test-rff for campaign configs)
 
 FAULTS = {0: "none", 1: "raise", 2: "nan", 3: "inf", 4: "hang"}
 
@@ -164,9 +164,9 @@ def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
     (the ledger's per-candidate view), ``devices`` (each worker's CUDA_VISIBLE_DEVICES),
     ``simulated`` (x0 -> times simulated to the end) and ``pool`` (the design vectors).
     """
-    from active_learning._executors import LocalExecutor
-    from active_learning._session import open_session
-    from active_learning._worker import FINISHED_KEY
+    from active_learning._execution._executors import LocalExecutor
+    from active_learning._ledger._session import open_session
+    from active_learning._execution._worker import FINISHED_KEY
 
     log_dir = folder / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -213,21 +213,21 @@ def check_exactly_once(out: dict[str, Any], n: int) -> None:
 
 def coordinator_main(config_path: str) -> None:
     """A coordinator process for fault-injection tests (heartbeat 1 s, stale after 2 s)."""
-    from active_learning._campaign import Campaign
+    from active_learning._coordinator._campaign import Campaign
 
     Campaign.from_toml(config_path, progress=False, heartbeat=(1, 2), poll=0.1).run()
 
 
 def worker_main(config_path: str) -> None:
     """A worker process for fault-injection tests."""
-    from active_learning._worker import run_worker
+    from active_learning._execution._worker import run_worker
 
     run_worker(config_path, idle_timeout=60.0)
 
 
 def ledger_view(config: Path) -> list[tuple]:
     """The final ledger as a comparable list: (id, round, state, value) per candidate."""
-    from active_learning._session import open_session
+    from active_learning._ledger._session import open_session
 
     recs = open_session(config, load_pool=False).ledger.records()
     return sorted((r.candidate_id, r.round, r.state, r.value if r.state == "COMPLETE" else None)
@@ -243,7 +243,7 @@ def inject_kills(cfg: Path, n_kills: int, seed: int, n_workers: int = 2,
     every other one a random process that is simulating right then, when there is one."""
     import multiprocessing as mp
 
-    from active_learning._executors import PRELOAD
+    from active_learning._execution._executors import PRELOAD
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload([*PRELOAD, MODULE])
@@ -310,8 +310,8 @@ def fault_injection_run(folder: Path, n_kills: int, seed: int, seconds: float = 
     workers and coordinator (:func:`inject_kills`); the counts the issue asks for.
     ``seconds`` per simulation: long enough that kills also land mid-simulation (those show
     as retries with the reason "worker lost (heartbeat stale)")."""
-    from active_learning._campaign import Campaign
-    from active_learning._session import open_session
+    from active_learning._coordinator._campaign import Campaign
+    from active_learning._ledger._session import open_session
 
     kw = dict(n=60, seconds=seconds, budget=budget, batch_size=6, max_retries=20)
     ref_dir, run_dir = folder / "ref", folder / "run"

@@ -1,0 +1,232 @@
+"""One round's decision: train the teacher, compress, screen the pool, pick the batch.
+
+``plan_round`` is a pure function of the completed trials, the config and the round number
+(every random draw comes from ``numpy.random.default_rng([seed, round])`` and the models are
+seeded ``seed * 1000 + round``), so a coordinator killed and restarted draws the same batch.
+
+Screening (shapes): the pool is read in chunks of ``CHUNK`` candidates; with compression the
+screener's mean (maximisation form) keeps a running shortlist of the best
+``max(screen_fraction * n, 4 * k)`` untried candidates, which the teacher ensemble re-ranks
+(mean ± std); without compression the teacher predicts every untried candidate.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._acquisition._functions import acquisition_scores, to_maximization, to_maximization_values
+from .._ledger._ledger import Record
+
+__all__ = ["CHUNK", "RoundPlan", "plan_initial", "plan_round"]
+
+#: candidates read from the pool and scored per step
+CHUNK = 8192
+#: most pool candidates the teacher labels to distil the screener each round
+DISTIL_SAMPLE = 4096
+
+
+@dataclass
+class RoundPlan:
+    """A round's batch (pool indices) and what led to it.
+
+    ``mean``/``std`` are the teacher's predictions for the batch in the objective's units (for
+    parity plots; empty in round 0); ``times`` are seconds for train / compress / screen /
+    select (and ``prescreen``, the cheap judge's share, in multi-fidelity rounds);
+    ``fidelity`` counts that round's ``cheap_calls`` and the ``prescreened`` candidates.
+    """
+
+    round: int
+    batch: list[int]
+    mean: list[float] = field(default_factory=list)
+    std: list[float] = field(default_factory=list)
+    times: dict[str, float] = field(default_factory=dict)
+    n_train: int = 0
+    artifacts: list[str] = field(default_factory=list)
+    fidelity: dict[str, float] = field(default_factory=dict)
+
+    def to_attr(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_attr(cls, data: dict[str, Any]) -> RoundPlan:
+        return cls(**data)
+
+
+def round_rng(seed: int, round_: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), int(round_)])
+
+
+def _features(pool: Any, indices: np.ndarray, wanted: bool) -> np.ndarray | None:
+    """Vectors for diversity (``pool.get(..., "vector")``), only when diversity is asked for."""
+    if not wanted or len(indices) == 0:
+        return None
+    return np.asarray(pool.get(indices, "vector"), dtype=float)
+
+
+def plan_initial(session: Any, k: int) -> RoundPlan:
+    """Round 0: ``k`` candidates by the configured initial design (random or diverse)."""
+    from .._acquisition._batch import initial_design
+
+    cfg = session.config
+    rng = round_rng(cfg.campaign.seed, 0)
+    t0 = time.perf_counter()
+    n = len(session.pool)
+    method = cfg.acquisition.initial_design
+    feats = _features(session.pool, np.arange(n), method == "diverse")
+    batch = [int(i) for i in initial_design(n, k, method, feats, rng,
+                                           exclude=session.pool.failed_indices())]
+    return RoundPlan(0, batch, times={"select": time.perf_counter() - t0})
+
+
+def observed(records: dict[int, Record]) -> tuple[np.ndarray, np.ndarray]:
+    """Completed pool indices (sorted) and their objective values, shapes ``(m,)``."""
+    done = sorted(i for i, r in records.items() if r.state == "COMPLETE")
+    return np.array(done, dtype=int), np.array([records[i].value for i in done], dtype=float)
+
+
+def _fit_teacher(teacher: Any, cls: type, X: Any, idx: np.ndarray,
+                 records: dict[int, Record], y: np.ndarray, cfg: Any) -> Any:
+    """Fit on objective values, or on measured curves for a curve model (``fit(X, responses,
+    doses)``, e.g. the Hill surrogate): ``response`` from the values, ``doses`` from the
+    values or else the simulator's dose grid (µM)."""
+    if "doses" not in inspect.signature(cls.fit).parameters:
+        return teacher.fit(X, y)
+    vals = [records[int(i)].values for i in idx]
+    if not all("response" in v for v in vals):
+        raise ValueError(f"surrogate {cls.__name__} learns dose-response curves: the simulator "
+                         f"must return a 'response' value")
+    doses = vals[0].get("doses")
+    if doses is None:
+        doses = getattr(cfg.simulator.build(), "doses", None)
+    if doses is None:
+        raise ValueError(f"surrogate {cls.__name__} needs the dose grid: the simulator has no "
+                         f"'doses'")
+    responses = np.array([np.asarray(v["response"], dtype=float) for v in vals])
+    return teacher.fit(X, responses, doses=np.asarray(doses, dtype=float))
+
+
+def _shortlist(keep: tuple[np.ndarray, np.ndarray], idx: np.ndarray, score: np.ndarray,
+               m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge a chunk into the running top-``m`` (indices, scores) by score."""
+    all_idx = np.concatenate([keep[0], idx])
+    all_sc = np.concatenate([keep[1], score])
+    if all_idx.size > m:
+        top = np.argpartition(-all_sc, m - 1)[:m]
+        all_idx, all_sc = all_idx[top], all_sc[top]
+    return all_idx, all_sc
+
+
+def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Generator,
+              seed: int) -> Any:
+    """Distil the teacher into the screener on a sample (≤ ``DISTIL_SAMPLE``) of the
+    preparable pool.
+
+    The student is ``[compression.student]`` (``kind`` + options) or the library default (a
+    fingerprint MLP reading SMILES for molecule teachers, else the teacher's own input form).
+    """
+    import surrogates
+
+    comp = cfg.compression
+    student = comp.build_student(random_state=seed)
+    s_form = student.input_kind if student is not None else \
+        ("smiles" if form in ("atoms", "smiles") else form)
+    ok = np.setdiff1d(np.arange(len(pool)), pool.failed_indices())
+    sample = np.sort(rng.choice(ok, min(ok.size, DISTIL_SAMPLE), replace=False))
+    return surrogates.Screener.from_teacher(
+        teacher, pool.get(sample, form), student=student, X_student=pool.get(sample, s_form),
+        prune_amount=comp.prune_amount, quantize=comp.quantize,
+        maximize=cfg.campaign.direction == "maximize", random_state=seed)
+
+
+def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
+               artifacts: Path | None = None) -> RoundPlan:
+    """Train on every completed trial, screen the untried pool, pick ``k`` by acquisition."""
+    import surrogates
+
+    from .._acquisition._batch import select_batch
+
+    cfg, pool = session.config, session.pool
+    camp, acq = cfg.campaign, cfg.acquisition
+    rng = round_rng(camp.seed, round_)
+    cls = surrogates.SURROGATES[cfg.surrogate.kind]
+    form = cls.input_kind
+    times: dict[str, float] = {}
+    saved: list[str] = []
+    fidelity: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    idx, y = observed(records)
+    if idx.size < 2:
+        raise ValueError(f"round {round_}: only {idx.size} completed simulations to train on; "
+                         f"the initial design failed (see `scout status`)")
+    teacher = cfg.surrogate.build(random_state=camp.seed * 1000 + round_)
+    teacher = _fit_teacher(teacher, cls, pool.get(idx, form), idx, records, y, cfg)
+    times["train"] = time.perf_counter() - t0
+
+    screener = None
+    t0 = time.perf_counter()
+    if cfg.compression.enabled:
+        screener = _compress(cfg, teacher, pool, form, rng, camp.seed * 1000 + round_)
+    times["compress"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    taken = np.union1d(np.fromiter(records.keys(), dtype=int, count=len(records)),
+                       pool.failed_indices())  # in the ledger already, or unpreparable
+    goal = (camp.direction, camp.target)
+    if screener is not None:
+        m = max(math.ceil(cfg.compression.screen_fraction * len(pool)), 4 * k)
+        keep = (np.empty(0, int), np.empty(0, float))
+        for cidx, X in pool.iter_chunks(CHUNK, screener.input_kind):
+            cidx = np.asarray(cidx, dtype=int)
+            mask = ~np.isin(cidx, taken)
+            if not mask.any():
+                continue
+            sel = [X[j] for j in np.flatnonzero(mask)] if isinstance(X, list) else X[mask]
+            score = to_maximization_values(screener.score(sel, progress=False).mean, *goal)
+            keep = _shortlist(keep, cidx[mask], score, m)
+        cand = np.sort(keep[0])
+        pred = teacher.predict(pool.get(cand, form))
+    else:
+        cand = np.setdiff1d(np.arange(len(pool)), taken)
+        parts = [teacher.predict(pool.get(cand[s:s + CHUNK], form))
+                 for s in range(0, cand.size, CHUNK)]
+        pred = surrogates.Prediction.concatenate(parts)
+    times["screen"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    best = float(y[int(np.argmax(to_maximization_values(y, *goal)))])
+    pred_max, best_max = to_maximization(pred, camp.direction, camp.target, best)
+    scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi, rng=rng)
+    if cfg.fidelity is not None:  # the cheap judge narrows the choice (see _fidelity)
+        from ._fidelity import prescreen
+
+        t1 = time.perf_counter()
+        cand, pred, info = prescreen(session, cand, pred, scores, k, idx, y,
+                                     camp.seed * 1000 + round_ + 500, form)
+        pred_max, _ = to_maximization(pred, camp.direction, camp.target)
+        scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi,
+                                    rng=rng)
+        times["prescreen"] = time.perf_counter() - t1
+        t0 += times["prescreen"]
+        fidelity = info
+    feats = _features(pool, cand, acq.diversity_or_none is not None)
+    pos = np.asarray(select_batch(scores, min(k, cand.size), exclude=None,
+                                  diversity=acq.diversity_or_none, features=feats, rng=rng),
+                     dtype=int)
+    times["select"] = time.perf_counter() - t0
+
+    if artifacts is not None:
+        folder = artifacts / f"round_{round_:03d}"
+        saved.append(str(teacher.save(folder / "teacher.safetensors")))
+        if screener is not None:
+            saved.append(str(screener.save(folder / "screener.safetensors")))
+    std = pred.std[pos] if pred.std is not None else np.zeros(pos.size)
+    return RoundPlan(round_, [int(i) for i in cand[pos]], [float(v) for v in pred.mean[pos]],
+                     [float(v) for v in std], times, int(idx.size), saved, fidelity)

@@ -1,0 +1,122 @@
+"""What ``scout status`` shows: a JSON-ready summary of the ledger and a rich table of it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from .._acquisition._functions import to_maximization_values
+from .._ledger._session import Session
+
+__all__ = ["print_status", "summarize"]
+
+
+def _num(v: float) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+def summarize(session: Session) -> dict[str, Any]:
+    """The campaign at a glance (every value JSON-serialisable).
+
+    Keys: ``name``, ``storage`` (redacted), ``objective``, ``direction``, ``target``,
+    ``rounds`` (rounds completed), ``evaluations`` (candidates simulated successfully),
+    ``failed`` (candidates failed for good, with reasons in ``failures``), ``pending``,
+    ``finished``, ``stop_reason``, ``best`` ({id, value}), ``top`` (the top-k: id, index,
+    value, round), ``round_log`` (per round: batch size, evaluations, best, time split) and
+    ``trials``: every trial as {id, value, state, round, number, error, retry_of}, and
+    ``fidelity`` (``None`` without ``[fidelity]``): the cheap judge's ``evaluations``,
+    ``failed`` and ``seconds``.
+    """
+    from .._coordinator._campaign import STOP_KEY, round_key
+    from .._execution._worker import FINISHED_KEY
+
+    cfg, ledger = session.config, session.ledger
+    camp = cfg.campaign
+    attrs = ledger.attrs()
+    records = ledger.records()
+    done = sorted((r for r in records.values() if r.state == "COMPLETE"), key=lambda r: r.index)
+    top: list[dict[str, Any]] = []
+    if done:
+        score = to_maximization_values([r.value for r in done], camp.direction, camp.target)
+        for j in np.argsort(-score, kind="stable")[:camp.top_k]:
+            r = done[int(j)]
+            top.append({"id": r.candidate_id, "index": r.index, "value": r.value,
+                        "round": r.round})
+    round_log = []
+    r = 0
+    while round_key(r) in attrs:
+        plan, summ = attrs[round_key(r)], attrs.get(round_key(r, done=True))
+        round_log.append({"round": r, "batch": len(plan["batch"]), "times": plan["times"],
+                          "n_train": plan.get("n_train", 0),
+                          "evaluations": None if summ is None else summ["evaluations"],
+                          "best": None if summ is None else summ["best"]})
+        r += 1
+    trials = []
+    for t in sorted(ledger.trials(), key=lambda t: t.number):
+        hist = t.system_attrs.get("retry_history", [])
+        value = t.value if t.value is not None else None
+        trials.append({"id": t.user_attrs.get("candidate_id"), "value": _num(value),
+                       "state": t.state.name, "round": t.user_attrs.get("round"),
+                       "number": t.number, "error": t.user_attrs.get("error"),
+                       "retry_of": hist[-1] if hist else None})
+    return {
+        "name": cfg.name,
+        "storage": cfg.redacted_storage,
+        "objective": camp.objective,
+        "direction": camp.direction,
+        "target": None if camp.target is None else list(camp.target),
+        "rounds": sum(round_key(q, done=True) in attrs for q in range(r)),
+        "evaluations": len(done),
+        "failed": sum(rec.state == "FAIL" for rec in records.values()),
+        "pending": sum(rec.state in ("WAITING", "RUNNING") for rec in records.values()),
+        "finished": bool(attrs.get(FINISHED_KEY, False)),
+        "stop_reason": attrs.get(STOP_KEY),
+        "best": top[0] if top else None,
+        "top": top,
+        "failures": [{"id": rec.candidate_id, "error": rec.error}
+                     for rec in records.values() if rec.state == "FAIL"],
+        "round_log": round_log,
+        "trials": trials,
+        "fidelity": _fidelity_summary(attrs) if cfg.fidelity is not None else None,
+    }
+
+
+def _fidelity_summary(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The cheap judge's cached results: how many succeeded, failed, and their cost (s)."""
+    from .._coordinator._fidelity import cheap_records
+
+    cheap = cheap_records(attrs).values()
+    return {"evaluations": sum(r.get("value") is not None for r in cheap),
+            "failed": sum(r.get("value") is None for r in cheap),
+            "seconds": float(sum(r.get("seconds", 0.0) for r in cheap))}
+
+
+def print_status(summary: dict[str, Any], console: Console | None = None) -> None:
+    """Print the summary as a few lines and the top-k table."""
+    console = console or Console()
+    goal = summary["direction"] or f"target window {summary['target']}"
+    state = "finished: " + str(summary["stop_reason"]) if summary["finished"] else "in progress"
+    console.print(f"[bold]{summary['name']}[/] ({summary['storage']}): {state}")
+    console.print(f"rounds {summary['rounds']}, evaluations {summary['evaluations']}, failed "
+                  f"{summary['failed']}, pending {summary['pending']}; objective "
+                  f"{summary['objective']} ({goal})")
+    if summary.get("fidelity"):
+        fid = summary["fidelity"]
+        console.print(f"cheap pre-screen: {fid['evaluations']} evaluations, {fid['failed']} "
+                      f"failed, {fid['seconds']:.1f} s")
+    if summary["best"]:
+        console.print(f"best so far: {summary['best']['id']} = {summary['best']['value']:.6g}")
+    table = Table(title=f"top {len(summary['top'])}")
+    for col in ("rank", "id", summary["objective"], "round"):
+        table.add_column(col)
+    for i, row in enumerate(summary["top"], 1):
+        table.add_row(str(i), str(row["id"]), f"{row['value']:.6g}", str(row["round"]))
+    console.print(table)
+    if summary["failures"]:
+        shown = summary["failures"][:5]
+        console.print(f"{len(summary['failures'])} failed, e.g.: " +
+                      "; ".join(f"{f['id']}: {f['error']}" for f in shown))
