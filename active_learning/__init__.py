@@ -3,7 +3,9 @@
 Public names are re-exported here; modules starting with ``_`` are private.
 """
 
+from ._acquisition._batch import initial_design, select_batch
 from ._acquisition._functions import (
+    ACQUISITION_OPTIONS,
     ACQUISITIONS,
     acquisition_scores,
     ei,
@@ -15,7 +17,6 @@ from ._acquisition._functions import (
     to_maximization_values,
     ucb,
 )
-from ._acquisition._batch import initial_design, select_batch
 from ._config._campaign import CampaignConfig
 from ._pool._base import Pool
 from ._pool._designs import DesignPool
@@ -38,6 +39,7 @@ def __getattr__(name: str) -> object:
 
 __all__: list[str] = [
     "ACQUISITIONS",
+    "ACQUISITION_OPTIONS",
     "Campaign",
     "CampaignConfig",
     "DesignPool",

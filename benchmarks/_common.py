@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RESULTS", "machine_info", "print_table", "write_result"]
+__all__ = ["RESULTS", "LoadWatch", "machine_info", "print_table", "save_figure", "write_result"]
 
 #: where result files go
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -97,3 +97,26 @@ def print_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> 
     print("  ".join("-" * w for w in widths))
     for c in cells:
         print("  ".join(v.ljust(w) for v, w in zip(c, widths)))
+
+
+class LoadWatch:
+    """The machine's load averages (1, 5, 15 min) when a benchmark started and now: on a
+    shared machine they explain most of the timing noise, so every result records both."""
+
+    def __init__(self) -> None:
+        self.start = list(os.getloadavg())
+
+    def record(self) -> dict[str, list[float]]:
+        """``{"start": [...], "end": [...]}`` for the result JSON."""
+        return {"start": self.start, "end": list(os.getloadavg())}
+
+
+def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Lay out ``fig``, write it as PNG to ``path`` (``.png`` suffix forced) and close it."""
+    import matplotlib.pyplot as plt
+
+    out = Path(path).with_suffix(".png")
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return out

@@ -67,7 +67,7 @@ def docking_half(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     s_test, y_test = smi[test], y[test]
 
     t0 = time.perf_counter()
-    fp = FingerprintSurrogate(hidden=(1024, 512), max_epochs=epochs, patience=15)
+    fp = FingerprintSurrogate(hidden=(1024, 512), epochs=epochs, patience=15)
     F_all = fp.featurize(smi[: n_lab + n_pool + n_test])
     F_lab, F_pool, F_test = F_all[lab], F_all[pool], F_all[test]
     teacher = Ensemble(fp, n_members=members, random_state=0)
@@ -82,10 +82,10 @@ def docking_half(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     t_pool_mean, t_pool_std = teacher_pred(F_pool)
     t_test, _ = teacher_pred(F_test)
 
-    student = FingerprintSurrogate(hidden=(256, 128), max_epochs=epochs * 2, patience=20)
+    student = FingerprintSurrogate(hidden=(256, 128), epochs=epochs * 2, patience=20)
     distill(teacher, student, smi[pool], smi[lab], y[lab], label_weight=0.3, match_std=True,
             teacher_prediction=Prediction(t_pool_mean, t_pool_std), features=F_pool)
-    pruned = prune(student, 0.75, method="taylor", X=F_pool, max_epochs=epochs)
+    pruned = prune(student, 0.75, method="taylor", X=F_pool, epochs=epochs)
     quant = quantize(pruned, F_test, require_speedup=False)
     q_ok = bool(quant.quantization_["quantized"])
     models = {"distilled": student, "pruned 75%": pruned}

@@ -45,8 +45,8 @@ from surrogates import (
     quantize,
 )
 from surrogates._compress import accuracy, count_parameters, estimate_flops
+from surrogates._compress._e3nn_budget import gnn_flops, prune_gnn
 from surrogates._compress._metrics import throughput
-from surrogates._compress._prune_e3nn import gnn_flops, prune_gnn
 from surrogates._gnn._graph import batch_graphs, to_graph_data
 
 __all__ = ["gnn_half"]
@@ -174,7 +174,7 @@ def gnn_half(quick: bool, n_set: int = 2000) -> tuple[list[dict[str, Any]], dict
                       pool, lab, y_lab, label_weight=0.3, teacher_prediction=t_pool)
     info["student_train_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pruned = prune_gnn(student, 0.5, method="activity", X=pool, max_epochs=100,
+    pruned = prune_gnn(student, 0.5, method="activity", X=pool, epochs=100,
                        max_time=ft_time)
     info["prune_s"] = time.perf_counter() - t0
     info["gnn_pruning"] = pruned.pruning_
@@ -188,11 +188,11 @@ def gnn_half(quick: bool, n_set: int = 2000) -> tuple[list[dict[str, Any]], dict
     rows.append({**rows[-1], "method": "int8 pruned GNN (fell back to float: "
                                        + q.quantization_["reason"][:40] + ")"})
 
-    fp = FingerprintSurrogate(hidden=(256, 128), max_epochs=300, patience=20, random_state=0)
+    fp = FingerprintSurrogate(hidden=(256, 128), epochs=300, patience=20, random_state=0)
     F_pool = fp.featurize(smi_pool)
     fstudent = distill(teacher, fp, smi_pool, smi_lab, y_lab, label_weight=0.3,
                        match_std=True, teacher_prediction=t_pool, features=F_pool)
-    fpruned = prune(fstudent, 0.5, method="taylor", X=F_pool, max_epochs=100)
+    fpruned = prune(fstudent, 0.5, method="taylor", X=F_pool, epochs=100)
     fq = quantize(fpruned, fstudent.featurize(smi_test), require_speedup=False)
     info["fingerprint_quantization"] = fq.quantization_
     fq_name = "int8 pruned fingerprint MLP" if fq.quantization_["quantized"] else \

@@ -91,7 +91,7 @@ def hill_half(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                             "target": "fold induction rmax/rmin (noise-free simulator)"}
     t_test = teacher.predict(test).mean
     student = distill(teacher, _hill((16,)), pool, lab, noisy, label_weight=0.3)
-    pruned = prune(student, 0.5, method="activity", X=pool, max_epochs=200)
+    pruned = prune(student, 0.5, method="activity", X=pool, epochs=200)
     with np.errstate(all="ignore"):
         q = quantize(pruned, test[:100], require_speedup=False)
     info["quantization"] = q.quantization_

@@ -60,7 +60,7 @@ def _gnn(target: str, budget: float, seed: int) -> EquivariantGNN:
                           scalar_last_layer=not vector, attention=not vector,
                           pretrain=0.0 if vector else 1 / 3,
                           epochs=10_000, batch_size=16,
-                          lr=5e-3, patience=40, valid_fraction=0.1,
+                          lr=5e-3, patience=40, val_fraction=0.1,
                           max_time=budget if vector else 2 * budget,
                           max_time_clock="cpu", random_state=seed)
 

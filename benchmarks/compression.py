@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import RESULTS, print_table, write_result
+from benchmarks._common import RESULTS, LoadWatch, print_table, write_result
 
 HALVES = ("gnn", "docking", "hill")
 
@@ -69,7 +68,7 @@ def main() -> None:
         sys.exit(2)
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    load0 = os.getloadavg()
+    load = LoadWatch()
     rows: list[dict[str, Any]] = []
     extra: dict[str, Any] = {"halves": {}}
     t0 = time.perf_counter()
@@ -91,7 +90,7 @@ def main() -> None:
     _relative(rows)
     stamp = {"wall_s": time.perf_counter() - t0, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                        time.gmtime()),
-             "load_average": {"start": load0, "end": os.getloadavg()}}
+             "load_average": load.record()}
     for half in halves:
         extra["halves"][half]["run"] = stamp
     rows, extra = _merge_previous(rows, extra, halves, args.quick)

@@ -17,7 +17,6 @@ Run: ``python benchmarks/faults.py [--quick]`` -> ``benchmarks/results/faults.js
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _common import print_table, write_result  # noqa: E402
+from _common import LoadWatch, print_table, save_figure, write_result  # noqa: E402
 
 from tests.active_learning import _sleep_sim  # noqa: E402  (the simulator workers import)
 
@@ -47,10 +46,7 @@ def plot(row: dict, path: Path) -> Path:
     ax.set(title=f"{row['kills_worker'] + row['kills_coordinator']} random SIGKILLs: final "
                  f"ledger {same} the uninterrupted run", ylabel="count")
     ax.tick_params(axis="x", labelsize=8)
-    fig.tight_layout()
-    out = path.with_suffix(".png")
-    fig.savefig(out, dpi=120)
-    return out
+    return save_figure(fig, path)
 
 
 def main() -> None:
@@ -60,7 +56,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20)
     args = parser.parse_args()
     n_kills = args.kills or (3 if args.quick else 20)
-    load_before = os.getloadavg()
+    load = LoadWatch()
     with tempfile.TemporaryDirectory(prefix="scout-faults-") as tmp:
         out = _sleep_sim.fault_injection_run(Path(tmp), n_kills, seed=args.seed)
     row = {"method": f"{n_kills} SIGKILLs (seed {args.seed})", **out}
@@ -68,8 +64,7 @@ def main() -> None:
     path = write_result("faults", args.quick, [row],
                         targets={"duplicates": 0, "same_as_uninterrupted": True,
                                  "failed": 0},
-                        extra={"load_average_1_5_15min": {"start": load_before,
-                                                          "end": os.getloadavg()},
+                        extra={"load_average_1_5_15min": load.record(),
                                "setup": "60 designs, budget 30, rounds of 6, 2 workers + "
                                         "coordinator, 1.5 s sleep simulator, heartbeat 1 s, "
                                         "stale after 2 s, max_retries 20; kills every "

@@ -118,7 +118,7 @@ def _run_mace(train: list, tests: dict[str, list], budget: float, seed: int) -> 
 def _gnn_model(quick: bool, budget: float) -> EquivariantGNN:
     return EquivariantGNN(channels=8 if quick else 32, lmax=2, n_layers=2, cutoff=5.0,
                           scalar_last_layer=True, epochs=10_000, batch_size=8, lr=1e-2,
-                          force_weight=10.0, patience=10_000, valid_fraction=0.05,
+                          force_weight=10.0, patience=10_000, val_fraction=0.05,
                           max_time=budget, max_time_clock="cpu", random_state=0)
 
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import RESULTS, print_table, write_result
+from benchmarks._common import RESULTS, print_table, save_figure, write_result
 from physics import AllostericSensor
 from surrogates import CurveGP, CurveMLP, CurveRF, HillSurrogate
 
@@ -136,8 +136,7 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set_xlabel("training variants")
         ax.set_title(m)
     axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 

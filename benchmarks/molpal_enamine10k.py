@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import RESULTS, print_table, write_result
+from benchmarks._common import RESULTS, print_table, save_figure, write_result
 
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "molpal" / \
     "Enamine10k_scores.csv.gz"
@@ -114,7 +114,7 @@ def recall(found: list[str], df: pd.DataFrame, top_ids: set[str],
 def _config(arm: str, seed: int, table: Path, n1: int, quick: bool) -> dict[str, Any]:
     # greedy needs no spread: one fingerprint MLP, as MolPAL's greedy runs use one model
     surrogate: dict[str, Any] = {"kind": "fingerprint", "ensemble": 3 if arm.endswith("-ucb")
-                                 else 1, "hidden": [256, 128], "max_epochs": 150,
+                                 else 1, "hidden": [256, 128], "epochs": 150,
                                  "patience": 15, "device": "cpu"}
     compression: dict[str, Any] = {"enabled": False}
     if arm.startswith("gp"):  # one exact GP: its posterior std is the spread UCB needs
@@ -215,8 +215,7 @@ def _plot(curves: dict[str, np.ndarray], n1: int, n: int, path: Path) -> None:
         ax.set_title(["top-100 ids found", "top-100 scores found"][j])
     axes[0].set_ylabel("found (%)")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 

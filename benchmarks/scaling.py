@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _common import RESULTS, print_table, write_result  # noqa: E402
+from _common import RESULTS, LoadWatch, print_table, save_figure, write_result  # noqa: E402
 
 from tests.active_learning import _sleep_sim  # noqa: E402  (the sleep simulator workers import)
 
@@ -122,6 +122,8 @@ def _op_costs(ledger, ids, queue: int) -> dict:
     """{op: ((cpu ms, wall ms) now, (cpu ms, wall ms) before)} on one open ledger."""
     from optuna.trial import TrialState
 
+    from active_learning._ledger._optuna import trial_id
+
     for i in range(2 * queue):
         ledger.enqueue(i, ids[i], 0)
     claimed = []
@@ -130,11 +132,11 @@ def _op_costs(ledger, ids, queue: int) -> dict:
         from active_learning._ledger._ledger import _index_of
 
         for t in ledger.trials((TrialState.WAITING,)):
-            if ledger.storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
-                ledger.heartbeat(t._trial_id)
-                ledger.storage.set_trial_param(t._trial_id, "index", float(_index_of(t)),
+            if ledger.storage.set_trial_state_values(trial_id(t), state=TrialState.RUNNING):
+                ledger.heartbeat(trial_id(t))
+                ledger.storage.set_trial_param(trial_id(t), "index", float(_index_of(t)),
                                                ledger.distribution)
-                claimed.append(ledger.storage.get_trial(t._trial_id))
+                claimed.append(ledger.storage.get_trial(trial_id(t)))
                 return
 
     cost = {"claim a trial (pop)": _alternate(lambda: claimed.append(ledger.pop()),
@@ -143,15 +145,15 @@ def _op_costs(ledger, ids, queue: int) -> dict:
 
     def tell_before() -> None:  # the old path: two attrs, then study.tell
         t = next(done)
-        ledger.storage.set_trial_user_attr(t._trial_id, "values", {"y": 1.0})
-        ledger.storage.set_trial_user_attr(t._trial_id, "seconds", 0.0)
+        ledger.storage.set_trial_user_attr(trial_id(t), "values", {"y": 1.0})
+        ledger.storage.set_trial_user_attr(trial_id(t), "seconds", 0.0)
         ledger.study.tell(t.number, 1.0, skip_if_finished=True)
 
     cost["tell a result"] = _alternate(
         lambda: ledger.complete(next(done), 1.0, {"y": 1.0}, 0.0), tell_before, queue // 2)
     cost["coordinator's look at a round"] = _alternate(ledger.pending, ledger.records, 10)
     running = ledger.pop()
-    cost["heartbeat"] = (_timed(lambda: ledger.heartbeat(running._trial_id), 20), (None, None))
+    cost["heartbeat"] = (_timed(lambda: ledger.heartbeat(trial_id(running)), 20), (None, None))
     return cost
 
 
@@ -208,10 +210,7 @@ def plot(path: Path) -> Path:
     b.set(xscale="log", yscale="log", xlabel="pool size", ylabel="seconds per round",
           title="coordinator overhead per round")
     b.legend()
-    fig.tight_layout()
-    out = path.with_suffix(".png")
-    fig.savefig(out, dpi=120)
-    return out
+    return save_figure(fig, path)
 
 
 def main() -> None:
@@ -222,7 +221,7 @@ def main() -> None:
     if args.plot:
         print(f"wrote {plot(RESULTS / 'scaling.json')}")
         return
-    load_before = os.getloadavg()
+    load = LoadWatch()
     seconds = 0.25 if args.quick else 0.5
     workers = [1, 2, 4, 8]
     per_worker = 3 if args.quick else 8
@@ -244,12 +243,11 @@ def main() -> None:
     print_table(rows, title=f"simulations per second ({seconds} s per simulation)")
     print_table(over, title="coordinator overhead per round (train + screen + select + enqueue)")
     print_table(ops, title="ledger operations: ms per call, now vs before (one process)")
-    load = (load_before, os.getloadavg())
     path = write_result("scaling", args.quick, rows + over + ops,
                         targets={"efficiency": 0.8, "round_overhead_s": 60.0},
                         extra={"seconds_per_simulation": seconds,
                                "postgresql": bool(pg),
-                               "load_average_1_5_15min": {"start": load[0], "end": load[1]},
+                               "load_average_1_5_15min": load.record(),
                                "caveat": "2-core machine shared with other jobs (load average "
                                          "above); the sleep-based simulator uses no CPU, so "
                                          "lost efficiency is ledger/Python CPU contention and "

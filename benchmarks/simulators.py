@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import RESULTS, print_table, write_result
+from benchmarks._common import RESULTS, print_table, save_figure, write_result
 
 #: drug-like molecules of increasing size (name, SMILES); quick mode uses the first three
 MOLECULES = [
@@ -126,8 +126,7 @@ def plot(rows: list[dict], path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("seconds per candidate (log scale)")
     ax.set_title("Simulator cost per candidate on this machine")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 

@@ -5,11 +5,14 @@ Public names are re-exported here; modules starting with ``_`` are private.
 
 from ._ase_sim import ASESimulator
 from ._base import (
+    INPUT_KINDS,
     SIMULATORS,
+    TARGETS,
     CandidateError,
     SimulationError,
     SimulationResult,
     Simulator,
+    TargetInfo,
     make_simulator,
     register_simulator,
 )
@@ -31,8 +34,10 @@ from ._xtb import XTB
 
 __all__ = [
     "DFT",
+    "INPUT_KINDS",
     "OPERATOR_ENERGIES",
     "SIMULATORS",
+    "TARGETS",
     "XTB",
     "ASESimulator",
     "AllostericSensor",
@@ -42,6 +47,7 @@ __all__ = [
     "SimulationError",
     "SimulationResult",
     "Simulator",
+    "TargetInfo",
     "fit_hill",
     "hill",
     "make_simulator",

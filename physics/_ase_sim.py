@@ -9,7 +9,7 @@ import ase
 import numpy as np
 
 from ._base import CandidateError, SimulationError, Simulator, register_simulator
-from ._molecules import to_atoms
+from ._molecules import structure_values, to_atoms
 
 __all__ = ["ASESimulator"]
 
@@ -51,7 +51,8 @@ class ASESimulator(Simulator):
             leaks between candidates).
         targets: values to return, from ``energy`` (eV), ``energy_per_atom`` (eV), ``forces``
             (``[n_atoms, 3]`` eV/Å), ``stress`` (``[6]`` eV/Å³, Voigt), ``dipole`` (``[3]``
-            e·Å), ``charges`` and ``energies`` (``[n_atoms]``).
+            e·Å), ``charges`` and ``energies`` (``[n_atoms]``). Every result also holds the
+            structure (``numbers``, ``positions`` in Å) its values belong to.
         seed: embedding seed when a candidate is a SMILES string.
         **calc_kwargs: passed to the calculator factory (e.g. ``sigma``, ``epsilon`` for LJ).
 
@@ -60,6 +61,12 @@ class ASESimulator(Simulator):
     """
 
     input_kind: ClassVar[str] = "atoms"
+
+    @classmethod
+    def targets_for(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ``targets`` option (default energy and forces)."""
+        targets = options.get("targets", ("energy", "forces"))
+        return (targets,) if isinstance(targets, str) else tuple(targets)
 
     def __init__(
         self,
@@ -119,4 +126,5 @@ class ASESimulator(Simulator):
                     f"{type(atoms.calc).__name__} failed on {atoms.get_chemical_formula()} "
                     f"({target}): {message}"
                 ) from None
-        return {k: (float(v) if v.ndim == 0 else v) for k, v in values.items()}
+        return {**{k: (float(v) if v.ndim == 0 else v) for k, v in values.items()},
+                **structure_values(atoms)}

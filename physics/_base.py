@@ -23,17 +23,84 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._plugins import PluginRegistry
+from ._plugins import PluginRegistry, constructor_options
 
 __all__ = [
+    "INPUT_KINDS",
     "SIMULATORS",
+    "TARGETS",
     "CandidateError",
     "SimulationError",
     "SimulationResult",
     "Simulator",
+    "TargetInfo",
     "make_simulator",
     "register_simulator",
 ]
+
+#: what a simulator's candidates are: 3D structures (``ase.Atoms``; SMILES are built in 3D
+#: first), ids looked up in a table, sequences of one-letter residues, design vectors, or
+#: ``"any"`` (the simulator takes whatever the pool hands it)
+INPUT_KINDS = ("atoms", "id", "sequence", "vector", "any")
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What one named value of a simulator means: the table reports, exports and plots read.
+
+    Attributes:
+        name: the value's name (``"gap"``).
+        unit: its unit as printed on an axis (``"eV"``, ``"e·Å"``, ``"µM"``; ``""`` for a
+            dimensionless ratio or an unknown unit).
+        shape: ``"scalar"``, ``"vector"`` (a fixed small vector, e.g. the dipole),
+            ``"per_atom"`` (one row per atom) or ``"curve"`` (one value per dose).
+        extensive: grows with the size of the system (a total energy) or not (a gap).
+        log_scale: spans decades and is read, fitted and plotted on a log axis (EC50, K).
+        description: a few words for a caption.
+    """
+
+    name: str
+    unit: str = ""
+    shape: str = "scalar"
+    extensive: bool = False
+    log_scale: bool = False
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"gap (eV)"``, or the bare name when there is no unit."""
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+
+def _targets(*infos: TargetInfo) -> dict[str, TargetInfo]:
+    return {t.name: t for t in infos}
+
+
+#: the values the built-in simulators return, with their units (ASE's: eV, Å; doses in µM)
+TARGETS: dict[str, TargetInfo] = _targets(
+    TargetInfo("energy", "eV", extensive=True, description="total energy"),
+    TargetInfo("energy_per_atom", "eV", description="energy per atom"),
+    TargetInfo("forces", "eV/Å", "per_atom", description="forces −∂E/∂x"),
+    TargetInfo("gap", "eV", description="HOMO–LUMO gap"),
+    TargetInfo("homo", "eV", description="highest occupied orbital energy"),
+    TargetInfo("lumo", "eV", description="lowest unoccupied orbital energy"),
+    TargetInfo("dipole", "e·Å", "vector", description="dipole moment"),
+    TargetInfo("dipole_norm", "e·Å", description="dipole moment magnitude"),
+    TargetInfo("positions", "Å", "per_atom", description="geometry the values belong to"),
+    TargetInfo("numbers", "", "per_atom", description="atomic numbers of that geometry"),
+    TargetInfo("stress", "eV/Å³", "vector", description="stress (Voigt)"),
+    TargetInfo("charges", "e", "per_atom", description="atomic charges"),
+    TargetInfo("energies", "eV", "per_atom", description="per-atom energies"),
+    TargetInfo("response", "", "curve", description="response on the dose grid"),
+    TargetInfo("response_std", "", "curve", description="cell-to-cell spread of the response"),
+    TargetInfo("ec50", "µM", log_scale=True, description="dose of half-maximal response"),
+    TargetInfo("log10_ec50", "log10 µM", description="log10 of the EC50"),
+    TargetInfo("dynamic_range", "", description="saturated minus basal response"),
+    TargetInfo("fold_induction", "", description="saturated over basal response"),
+    TargetInfo("leakiness", "", description="response without inducer"),
+    TargetInfo("saturation", "", description="response at saturating inducer"),
+    TargetInfo("hill_n", "", description="effective Hill coefficient"),
+)
 
 
 class SimulationError(RuntimeError):
@@ -97,12 +164,46 @@ class SimulationResult:
 class Simulator(ABC):
     """Base class of every expensive judge.
 
-    Subclasses set ``targets`` (the names of the values they return) and implement
-    :meth:`evaluate_one`; the hooks :meth:`setup` and :meth:`teardown` do nothing by default.
+    A subclass declares, at class level, what it reads (``input_kind``, one of
+    :data:`INPUT_KINDS`) and what it returns (``targets``, or :meth:`targets_for` when the
+    options decide), then implements :meth:`evaluate_one`; the hooks :meth:`setup` and
+    :meth:`teardown` do nothing by default. Campaign configs, reports and exports read these
+    declarations (never ``hasattr`` or the kind's name).
     """
 
-    #: names of the values a successful result carries
-    targets: ClassVar[tuple[str, ...]] = ()
+    #: names of the values a successful result carries (a class default; instances whose
+    #: options decide set their own, see :meth:`targets_for`)
+    targets: tuple[str, ...] = ()
+    #: what a candidate is (see :data:`INPUT_KINDS`)
+    input_kind: ClassVar[str] = "any"
+    #: units and meaning of targets beyond the common table :data:`TARGETS`
+    target_units: ClassVar[Mapping[str, TargetInfo]] = {}
+    #: the dose grid (µM) of a dose-response simulator's ``response``; ``None`` otherwise
+    doses: np.ndarray | None = None
+    #: True when :meth:`truth` knows every answer (a table of published results)
+    has_truth: ClassVar[bool] = False
+
+    @classmethod
+    def targets_for(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The targets a simulator built with ``options`` (a config table) returns, known
+        before it is built; override when options decide them."""
+        return tuple(cls.targets)
+
+    @classmethod
+    def target_info(cls, name: str) -> TargetInfo:
+        """Unit and meaning of target ``name`` (an unknown name gets no unit)."""
+        return cls.target_units.get(name) or TARGETS.get(name) or TargetInfo(name)
+
+    @classmethod
+    def option_names(cls) -> tuple[frozenset[str], bool]:
+        """Keyword options the constructor takes, and whether it takes any (``**kwargs``)."""
+        return constructor_options(cls)
+
+    def truth(self) -> Mapping[str, Mapping[str, float]] | None:
+        """Every answer the simulator knows without simulating (``{target: {id: value}}``),
+        for scoring a finished campaign (reports, benchmarks); ``None`` for a real simulator.
+        A campaign never calls it."""
+        return None
 
     def setup(self) -> None:
         """Hook: acquire expensive resources once (a GPU context, a table). Default: nothing."""

@@ -17,10 +17,10 @@ from ._electronic import (
     check_spin_option,
     check_threads,
     homo_lumo_gap,
-    resolve_charge_spin,
+    molecule_input,
     thread_limit,
 )
-from ._molecules import to_atoms
+from ._molecules import structure_values
 
 __all__ = ["DFT", "select_dft_backend"]
 
@@ -156,11 +156,9 @@ class DFT(Simulator):
         return f"DFT(xc={self.xc!r}, basis={self.basis!r}, backend={self.backend!r})"
 
     def evaluate_one(self, candidate: ase.Atoms | str) -> Mapping[str, Any]:
-        atoms = to_atoms(candidate, seed=self.seed)
-        if atoms.pbc.any():
-            raise CandidateError("periodic structures are not supported by the DFT simulator")
         multiplicity = None if self.spin is None else self.spin + 1
-        charge, n_unpaired = resolve_charge_spin(atoms, self.charge, multiplicity)
+        atoms, charge, n_unpaired = molecule_input(candidate, self.seed, self.charge,
+                                                   multiplicity, "DFT")
         deadline = None if self.timeout is None else time.perf_counter() + self.timeout
         try:
             with thread_limit(self.n_threads):
@@ -231,4 +229,5 @@ class DFT(Simulator):
             "forces": -gradient * (Hartree / Bohr),
             "gap": gap,
             "dipole": dipole * Bohr,
+            **structure_values(atoms),
         }

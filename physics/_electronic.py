@@ -11,7 +11,28 @@ import numpy as np
 
 from ._base import CandidateError, SimulationError
 
-__all__ = ["check_spin_option", "check_threads", "homo_lumo_gap", "resolve_charge_spin", "thread_limit"]
+__all__ = ["check_spin_option", "check_threads", "homo_lumo_gap", "molecule_input",
+           "resolve_charge_spin", "thread_limit"]
+
+
+def molecule_input(candidate: ase.Atoms | str, seed: int, charge: int | None,
+                   multiplicity: int | None, who: str) -> tuple[ase.Atoms, int, int]:
+    """A candidate of a molecular simulator as ``(atoms, charge, n_unpaired)``.
+
+    ``candidate`` is an ``ase.Atoms`` (copied) or a SMILES string (built in 3D with ``seed``);
+    charge and spin come from :func:`resolve_charge_spin`. ``who`` names the simulator in
+    the error a periodic structure gets.
+
+    Raises:
+        CandidateError: a bad SMILES, a periodic structure, or an impossible charge/spin.
+    """
+    from ._molecules import to_atoms
+
+    atoms = to_atoms(candidate, seed=seed)
+    if atoms.pbc.any():
+        raise CandidateError(f"periodic structures are not supported by the {who} simulator")
+    charge, n_unpaired = resolve_charge_spin(atoms, charge, multiplicity)
+    return atoms, charge, n_unpaired
 
 
 def thread_limit(n_threads: int | None) -> AbstractContextManager[Any]:

@@ -46,6 +46,13 @@ class LookupSimulator(Simulator):
     """
 
     input_kind: ClassVar[str] = "id"
+    has_truth: ClassVar[bool] = True
+
+    @classmethod
+    def targets_for(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The table's value column(s), named by the ``value_column`` option."""
+        column = options.get("value_column", "score")
+        return (column,) if isinstance(column, str) else tuple(column)
 
     def __init__(
         self,
@@ -64,7 +71,7 @@ class LookupSimulator(Simulator):
         if not columns:
             raise SimulationError("value_column must name at least one column")
         self.value_column = columns
-        self.targets = columns
+        self.targets = self.targets_for({"value_column": columns})
         self.dtype = np.dtype(dtype)
         self.__table = self._load()
 

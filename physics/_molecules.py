@@ -19,7 +19,8 @@ import ase.io
 
 from ._base import CandidateError
 
-__all__ = ["read_structures", "smiles_to_atoms", "to_atoms", "write_structures"]
+__all__ = ["read_structures", "smiles_to_atoms", "structure_values", "to_atoms",
+           "write_structures"]
 
 #: heaviest element accepted (radon): the range of GFN-xTB parameters and common basis sets
 MAX_ATOMIC_NUMBER = 86
@@ -105,6 +106,14 @@ def _one_smiles(smiles: Any, seed: int, optimize: bool) -> ase.Atoms:
     atoms.info["charge"] = int(Chem.GetFormalCharge(molh))
     atoms.info["multiplicity"] = int(n_radical) + 1
     return atoms
+
+
+def structure_values(atoms: ase.Atoms) -> dict[str, Any]:
+    """The structure a molecular simulator's values belong to, as values of its result:
+    ``numbers`` (n_atoms,) atomic numbers and ``positions`` (n_atoms, 3) Å. A campaign keeps
+    them with the energies and forces, so a model can learn on the judge's own geometry and
+    an export can write it (``ase.Atoms(numbers=…, positions=…)``)."""
+    return {"numbers": atoms.numbers.copy(), "positions": atoms.positions.copy()}
 
 
 def to_atoms(candidate: ase.Atoms | str, seed: int = 0, optimize: bool = True) -> ase.Atoms:

@@ -30,7 +30,21 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Any
 
-__all__ = ["PluginRegistry"]
+__all__ = ["PluginRegistry", "constructor_options"]
+
+
+def constructor_options(cls: type) -> tuple[frozenset[str], bool]:
+    """Keyword names ``cls(...)`` takes, and whether it also takes ``**kwargs`` — what a config
+    table may hold for a registered class (read once per class, from its signature)."""
+    import inspect
+
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset(), True
+    names = frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
+                                                              p.KEYWORD_ONLY))
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)
 
 
 class PluginRegistry(dict):

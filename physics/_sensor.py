@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -85,6 +85,15 @@ class AllostericSensor(Simulator):
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or a ``torch.device``.
     """
 
+    targets = DETERMINISTIC_TARGETS
+    input_kind: ClassVar[str] = "sequence"
+
+    @classmethod
+    def targets_for(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The deterministic targets, plus ``response_std`` in stochastic mode."""
+        stochastic = options.get("mode", "deterministic") == "stochastic"
+        return DETERMINISTIC_TARGETS + (("response_std",) if stochastic else ())
+
     def __init__(self, n_sites: int = 5, alphabet: str = DEFAULT_ALPHABET, seed: int = 0,
                  epistasis: float = 0.3, doses: Sequence[float] | np.ndarray | None = None,
                  operator: str | float = "O2", repressors: float = 260.0, Ka: float = 139.0,
@@ -106,7 +115,7 @@ class AllostericSensor(Simulator):
             self._codec = VariantCodec(alphabet, self._landscape.wild_type)
         except ValueError as exc:
             raise _ConfigError(f"AllostericSensor: {exc}") from None
-        self.targets = DETERMINISTIC_TARGETS + (("response_std",) if mode == "stochastic" else ())
+        self.targets = self.targets_for({"mode": mode})
         self._wt = torch.tensor([math.log(Ka), math.log(Ki), ep_ai, self.ep_ra],
                                 dtype=torch.float64)
 

@@ -14,10 +14,10 @@ from ._electronic import (
     check_spin_option,
     check_threads,
     homo_lumo_gap,
-    resolve_charge_spin,
+    molecule_input,
     thread_limit,
 )
-from ._molecules import to_atoms
+from ._molecules import structure_values
 
 __all__ = ["XTB"]
 
@@ -42,7 +42,8 @@ class XTB(Simulator):
         gap: HOMO-LUMO gap, eV.
         dipole: ``[3]`` e·Å (about the origin of the Cartesian frame; origin-free for a
             neutral molecule).
-        positions: ``[n_atoms, 3]`` Å, the relaxed geometry (only when ``relax=True``).
+        numbers, positions: ``[n_atoms]`` atomic numbers and ``[n_atoms, 3]`` Å, the geometry
+            the values belong to (the relaxed one when ``relax=True``).
 
     Args:
         method: ``"GFN2-xTB"`` or ``"GFN1-xTB"``.
@@ -102,16 +103,14 @@ class XTB(Simulator):
         return f"XTB(method={self.method!r}, relax={self.relax})"
 
     def evaluate_one(self, candidate: ase.Atoms | str) -> Mapping[str, Any]:
-        atoms = to_atoms(candidate, seed=self.seed)
-        if atoms.pbc.any():
-            raise CandidateError("periodic structures are not supported by the XTB simulator")
-        charge, n_unpaired = resolve_charge_spin(atoms, self.charge, self.multiplicity)
+        atoms, charge, n_unpaired = molecule_input(candidate, self.seed, self.charge,
+                                                   self.multiplicity, "XTB")
         values: dict[str, Any] = {}
         with thread_limit(self.n_threads):
             if self.relax:
                 self._relax(atoms, charge, n_unpaired)
-                values["positions"] = atoms.positions.copy()
             res = self._singlepoint(atoms, charge, n_unpaired)
+        values.update(structure_values(atoms))
         energy = float(res.get("energy")) * Hartree
         values.update(
             energy=energy,

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from ._base import SimulationResult, Simulator
+from ._base import INPUT_KINDS, SimulationResult, Simulator
 
 __all__ = ["SimulatorConformance", "assert_results_close"]
 
@@ -102,6 +102,14 @@ class SimulatorConformance:
         assert len(good_candidates) >= 1, "give at least one good candidate"
         assert len(bad_candidates) >= 1, "give at least one bad candidate"
         assert simulator.targets, "a simulator declares the names of its targets"
+
+    def test_declares_what_it_reads_and_returns(self, simulator) -> None:
+        cls = type(simulator)
+        assert cls.input_kind in INPUT_KINDS, \
+            f"{cls.__name__}.input_kind = {cls.input_kind!r} is not one of {INPUT_KINDS}"
+        for name in simulator.targets:
+            info = cls.target_info(name)
+            assert info.name == name, f"target_info({name!r}) describes {info.name!r}"
 
     def test_one_result_per_item_in_order(self, simulator, good_candidates, bad_candidates):
         items, expect = self._interleave(list(good_candidates), list(bad_candidates))

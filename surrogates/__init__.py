@@ -4,14 +4,14 @@ Public names are re-exported here; modules starting with ``_`` are private.
 """
 
 from ._base import SURROGATES, Surrogate, register_surrogate
-from ._dose_response._baselines import CurveGP, CurveMLP, CurveRF
 from ._compress import Screener, distill, prune, quantize
+from ._dose_response._baselines import CurveGP, CurveMLP, CurveRF
+from ._dose_response._hill_surrogate import HillSurrogate
 from ._ensemble import Ensemble, calibration
-from ._mlp._fingerprint import FingerprintSurrogate, MLPSurrogate
 from ._gnn import EquivariantGNN
 from ._gp._molecule_gp import MoleculeGP
-from ._dose_response._hill_surrogate import HillSurrogate
 from ._io import load_model
+from ._mlp._fingerprint import FingerprintSurrogate, MLPSurrogate
 from ._prediction import Prediction
 
 __all__ = [

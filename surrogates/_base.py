@@ -5,34 +5,79 @@ Rules (scikit-learn's): ``__init__`` stores its arguments unchanged; validation 
 :class:`~surrogates.Prediction`. Then ``get_params``, ``sklearn.base.clone`` and Optuna search
 spaces over the constructor arguments work for free.
 
+Declared, not sniffed: a subclass states at class level what it reads (``input_kind``), what
+``fit`` learns from (``fits``: values or dose-response curves), whether it has a posterior
+spread of its own (``native_std``) and how compression may shrink it (``compression``, a
+:class:`Compression`). The campaign loop, the config and compression read these
+declarations; nothing branches on ``hasattr`` or ``inspect``.
+
 Persistence: a subclass implements ``_to_state() -> (meta, tensors)`` (JSON-ready dict, named
 tensors) and the classmethod ``_from_state(meta, tensors)``; :meth:`save`/:meth:`load` put them
 in one safetensors file (``surrogates._io``) that loads without executing code.
+
+A model used before ``fit`` raises scikit-learn's ``NotFittedError`` (a ``ValueError``), one
+exception type for every surrogate.
 """
 
 from __future__ import annotations
 
-import os
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
-from physics._plugins import PluginRegistry
+from physics._plugins import PluginRegistry, constructor_options
 
-from ._io import load_model, register_model, write_model_file
+from ._io import Saveable, register_model
 from ._prediction import Prediction
 
-__all__ = ["SURROGATES", "Surrogate", "register_surrogate"]
+__all__ = ["FITS", "INPUT_KINDS", "SURROGATES", "Compression", "NotFittedError", "Surrogate",
+           "register_surrogate"]
 
 #: the kinds of input a surrogate reads; a pool hands candidates over in this form
 INPUT_KINDS = ("atoms", "smiles", "sequence", "vector")
+#: what ``fit`` learns from: ``"values"`` — ``fit(X, y)`` with y (n,) or (n, k);
+#: ``"curves"`` — ``fit(X, responses, doses, sigma=None)`` with responses (n, n_doses)
+FITS = ("values", "curves")
+#: where the default value of a renamed parameter says "not given" (scikit-learn's convention)
+DEPRECATED = "deprecated"
 
 
-class Surrogate(BaseEstimator, ABC):
+@dataclass(frozen=True)
+class Compression:
+    """How compression treats a surrogate class (declared once, read by ``surrogates._compress``).
+
+    Attributes:
+        student: how the model learns from a teacher when it is the student —
+            ``"features"`` (an MLP on precomputed features, with per-row weights and an
+            optional std output), ``"structures"`` (a model of ``ase.Atoms``: the teacher's
+            values, and forces for energy models; labelled structures repeated to carry
+            weight), ``"curves"`` (a curve model: the teacher's curves on a dose grid) or
+            ``"values"`` (``fit(X, teacher mean)``).
+        prune: what :func:`~surrogates.prune` removes — ``"mlp_units"`` (hidden units of
+            the ``net_`` MLP), ``"epistatic_units"`` (hidden units of the epistatic MLP of a
+            Hill network), ``"irrep_channels"`` (irrep channels of an e3nn network) or
+            ``None`` (not prunable).
+        quantize: ``"mlp"`` when :func:`~surrogates.quantize` can make the ``net_`` MLP int8.
+        sample_weight: ``fit`` takes ``sample_weight=`` (per-row weights).
+        default_student: the student :meth:`Screener.from_teacher` distils a teacher of this
+            class into when none is given — ``"fingerprint"`` (Morgan-count MLP on SMILES),
+            ``"mlp"`` (vector MLP), ``"half"`` (the same model with half the hidden units) or
+            ``None`` (the user must choose).
+    """
+
+    student: str = "values"
+    prune: str | None = None
+    quantize: str | None = None
+    sample_weight: bool = False
+    default_student: str | None = None
+
+
+class Surrogate(Saveable, BaseEstimator, ABC):
     """Base class: ``fit(X, y) -> self``, ``predict(X) -> Prediction``, ``save``/``load``.
 
     ``input_kind`` says what ``X`` holds: ``"atoms"`` (list of ``ase.Atoms``), ``"smiles"``
@@ -41,14 +86,47 @@ class Surrogate(BaseEstimator, ABC):
     """
 
     input_kind: ClassVar[str] = "vector"
+    #: what ``fit`` learns from, one of :data:`FITS`
+    fits: ClassVar[str] = "values"
     #: True when ``predict`` returns a posterior ``std`` by itself (a GP): no ensemble needed,
     #: and a campaign's ``[surrogate] ensemble`` defaults to 1 instead of 5
     native_std: ClassVar[bool] = False
+    #: how distillation, pruning and quantisation treat this class
+    compression: ClassVar[Compression] = Compression()
+
+    @classmethod
+    def option_names(cls) -> tuple[frozenset[str], bool]:
+        """Constructor parameters (what a config table may set), and whether ``**kwargs``."""
+        return constructor_options(cls)
+
+    def is_fitted(self, attribute: str) -> bool:
+        """Whether ``fit`` (or ``load``) has set the learned ``attribute``."""
+        return attribute in vars(self)
 
     def _require_fitted(self, attribute: str) -> None:
-        """Raise ``RuntimeError`` unless ``fit`` has set ``attribute``."""
-        if not hasattr(self, attribute):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit() first")
+        """Raise ``NotFittedError`` unless ``fit`` has set ``attribute``."""
+        if not self.is_fitted(attribute):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() "
+                                 "first")
+
+    def _renamed(self, new: str, old: str) -> Any:
+        """The value of parameter ``new``, or of its deprecated old name ``old`` when that was
+        given (with a ``FutureWarning``; the old name goes in the next release)."""
+        value = getattr(self, old)
+        if isinstance(value, str) and value == DEPRECATED:
+            return getattr(self, new)
+        warnings.warn(f"{type(self).__name__}({old}=...) is deprecated; use {new}=",
+                      FutureWarning, stacklevel=3)
+        return value
+
+    def training_log(self) -> list[dict[str, Any]]:
+        """One dict per training epoch (the learned ``history_``); empty for a model that is
+        not trained by epochs, or not fitted."""
+        return list(vars(self).get("history_", []))
+
+    def predicts_forces(self) -> bool:
+        """True when this (fitted) model gives forces −∂E/∂x through ``predict_forces``."""
+        return False
 
     @abstractmethod
     def fit(self, X: Any, y: Any = None, **kwargs: Any) -> Surrogate:
@@ -57,28 +135,6 @@ class Surrogate(BaseEstimator, ABC):
     @abstractmethod
     def predict(self, X: Any) -> Prediction:
         """Predict the configured target for each item of ``X``."""
-
-    # --- persistence -----------------------------------------------------------------------
-    def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        raise NotImplementedError(f"{type(self).__name__} cannot be saved")
-
-    @classmethod
-    def _from_state(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Surrogate:
-        raise NotImplementedError(f"{cls.__name__} cannot be loaded")
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write config and weights to one file (safetensors + JSON header)."""
-        meta, tensors = self._to_state()
-        return write_model_file(path, {"class": type(self).__name__, **meta}, tensors)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Surrogate:
-        """Load a model saved by :meth:`save`; never executes code from the file."""
-        obj = load_model(path)
-        if not isinstance(obj, cls):
-            raise ValueError(f"{str(path)!r} holds a {type(obj).__name__}, not a {cls.__name__}")
-        return obj
-
 
 def _adopt_surrogate(kind: str, obj: Any) -> None:
     """Register a class an entry point of ``scoutlab.surrogates`` names."""
@@ -99,6 +155,8 @@ def register_surrogate(kind: str) -> Callable[[type[Surrogate]], type[Surrogate]
     def deco(cls: type[Surrogate]) -> type[Surrogate]:
         if cls.input_kind not in INPUT_KINDS:
             raise ValueError(f"{cls.__name__}.input_kind must be one of {INPUT_KINDS}")
+        if cls.fits not in FITS:
+            raise ValueError(f"{cls.__name__}.fits must be one of {FITS}")
         SURROGATES.add(kind, cls)
         return register_model(cls)
 

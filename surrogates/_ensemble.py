@@ -55,6 +55,7 @@ class Ensemble(Surrogate):
 
     def member_outputs(self, method: str, X: Any, **kwargs: Any) -> list[Any]:
         """Call ``member.<method>(X, **kwargs)`` on every member; list of K outputs."""
+        self._require_fitted("members_")
         outs = []
         for m in self.members_:
             out = getattr(m, method)(X, **kwargs)
@@ -76,6 +77,7 @@ class Ensemble(Surrogate):
 
     # --- persistence -----------------------------------------------------------------------
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        self._require_fitted("members_")
         members, tensors = [], {}
         for i, m in enumerate(self.members_):
             meta, ts = m._to_state()

@@ -18,7 +18,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-__all__ = ["FORMAT", "MODELS", "load_model", "read_model_file", "register_model", "write_model_file"]
+__all__ = ["FORMAT", "MODELS", "Saveable", "load_model", "read_model_file", "register_model",
+           "write_model_file"]
 
 FORMAT = "scoutlab-model/1"
 
@@ -89,6 +90,32 @@ def load_model(path: str | os.PathLike) -> Any:
             f"{sorted(MODELS)}; refusing to load it"
         )
     return cls._from_state(meta, tensors)
+
+
+class Saveable:
+    """``save``/``load`` of one model file, for any class with ``_to_state`` (JSON-ready meta,
+    named tensors) and the classmethod ``_from_state(meta, tensors)``, registered in
+    :data:`MODELS` (surrogates, ensembles, screeners)."""
+
+    def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        raise NotImplementedError(f"{type(self).__name__} cannot be saved")
+
+    @classmethod
+    def _from_state(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Any:
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write config and weights to one file (safetensors + JSON header; no pickle)."""
+        meta, tensors = self._to_state()
+        return write_model_file(path, {"class": type(self).__name__, **meta}, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Any:
+        """Load a file written by :meth:`save`; never executes code from the file."""
+        obj = load_model(path)
+        if not isinstance(obj, cls):
+            raise ValueError(f"{str(path)!r} holds a {type(obj).__name__}, not a {cls.__name__}")
+        return obj
 
 
 def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -30,9 +30,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 
 from ._base import Surrogate
+from ._io import Saveable
 from ._prediction import Prediction
 
 __all__ = ["EquivarianceChecks", "SurrogateConformance", "TrainingData"]
@@ -59,7 +61,7 @@ def _items(X: Any) -> list[Any]:
 
 def _params_equal(a: Any, b: Any) -> bool:
     """Parameter equality as sklearn's clone means it: estimators by type and params."""
-    if hasattr(a, "get_params") and hasattr(b, "get_params"):
+    if isinstance(a, BaseEstimator) and isinstance(b, BaseEstimator):
         pa, pb = a.get_params(deep=False), b.get_params(deep=False)
         return type(a) is type(b) and pa.keys() == pb.keys() and all(
             _params_equal(pa[k], pb[k]) for k in pa
@@ -173,8 +175,21 @@ class SurrogateConformance:
     def test_predict_before_fit_raises_clearly(
         self, surrogate: Surrogate, training_data: TrainingData
     ) -> None:
-        with pytest.raises((ValueError, AttributeError, RuntimeError), match=r"(?i)fit"):
+        with pytest.raises(NotFittedError, match=r"(?i)fit"):
             surrogate.predict(training_data[3])
+        if type(surrogate)._to_state is not Saveable._to_state:  # a model that can be saved
+            with pytest.raises(NotFittedError, match=r"(?i)fit"):
+                surrogate.save(os.path.join(os.devnull, "never.safetensors"))
+
+    def test_declares_its_capabilities(self, surrogate: Surrogate) -> None:
+        from ._base import FITS, INPUT_KINDS, Compression
+
+        cls = type(surrogate)
+        assert cls.input_kind in INPUT_KINDS, f"input_kind {cls.input_kind!r}"
+        assert cls.fits in FITS, f"fits {cls.fits!r}"
+        assert isinstance(cls.compression, Compression)
+        names, _ = cls.option_names()
+        assert set(surrogate.get_params(deep=False)) <= set(names)
 
     def test_deterministic_for_fixed_random_state(
         self, surrogate: Surrogate, training_data: TrainingData

@@ -21,7 +21,6 @@ is treated as σ = 0. Shapes: ``pred.mean`` and ``pred.std`` are ``(n,)``; score
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ if TYPE_CHECKING:  # acquisition sees only a Prediction; importing it for types 
 
 __all__ = [
     "ACQUISITIONS",
+    "ACQUISITION_OPTIONS",
     "acquisition_scores",
     "ei",
     "greedy",
@@ -48,15 +48,23 @@ AcquisitionFn = Callable[..., np.ndarray]
 
 #: registry of acquisition functions (config ``[acquisition] kind``); duplicates are rejected
 ACQUISITIONS: dict[str, AcquisitionFn] = {}
+#: the options each registered function declares it takes (``beta``, ``xi``, ``rng``, …)
+ACQUISITION_OPTIONS: dict[str, tuple[str, ...]] = {}
 
 
-def register_acquisition(name: str) -> Callable[[AcquisitionFn], AcquisitionFn]:
-    """Decorator adding ``fn(pred, best=None, **options) -> scores`` under ``name``."""
+def register_acquisition(name: str, options: Sequence[str] = ()
+                         ) -> Callable[[AcquisitionFn], AcquisitionFn]:
+    """Decorator adding ``fn(pred, best=None, **options) -> scores`` under ``name``.
+
+    ``options`` names the keyword options ``fn`` takes from a config (``("beta",)`` for UCB);
+    :func:`acquisition_scores` passes it those and no others.
+    """
 
     def deco(fn: AcquisitionFn) -> AcquisitionFn:
         if name in ACQUISITIONS:
             raise ValueError(f"acquisition {name!r} is already registered")
         ACQUISITIONS[name] = fn
+        ACQUISITION_OPTIONS[name] = tuple(options)
         return fn
 
     return deco
@@ -97,7 +105,7 @@ def greedy(pred: Prediction, best: float | None = None) -> np.ndarray:
     return _mean_std(pred)[0].copy()
 
 
-@register_acquisition("ucb")
+@register_acquisition("ucb", options=("beta",))
 def ucb(pred: Prediction, best: float | None = None, beta: float = 2.0) -> np.ndarray:
     """Upper confidence bound μ + √β·σ (β ≥ 0 weighs the variance, as in BoTorch)."""
     if not beta >= 0:
@@ -106,7 +114,7 @@ def ucb(pred: Prediction, best: float | None = None, beta: float = 2.0) -> np.nd
     return mean + np.sqrt(beta) * std
 
 
-@register_acquisition("ei")
+@register_acquisition("ei", options=("xi",))
 def ei(pred: Prediction, best: float | None = None, xi: float = 0.0) -> np.ndarray:
     """Expected improvement E[max(f − best − ξ, 0)] under N(μ, σ²); max(μ − best − ξ, 0) at σ=0."""
     best = _need_best("ei", best)
@@ -119,7 +127,7 @@ def ei(pred: Prediction, best: float | None = None, xi: float = 0.0) -> np.ndarr
     return out
 
 
-@register_acquisition("pi")
+@register_acquisition("pi", options=("xi",))
 def pi(pred: Prediction, best: float | None = None, xi: float = 0.0) -> np.ndarray:
     """Probability of improvement P[f > best + ξ] = Φ((μ − best − ξ)/σ); a step at σ = 0."""
     best = _need_best("pi", best)
@@ -131,7 +139,7 @@ def pi(pred: Prediction, best: float | None = None, xi: float = 0.0) -> np.ndarr
     return out
 
 
-@register_acquisition("thompson")
+@register_acquisition("thompson", options=("rng",))
 def thompson(pred: Prediction, best: float | None = None,
              rng: np.random.Generator | int | None = None) -> np.ndarray:
     """One draw μ + σ·z per candidate (z ~ N(0, 1) from ``rng``: same seed, same draw)."""
@@ -142,16 +150,15 @@ def thompson(pred: Prediction, best: float | None = None,
 
 def acquisition_scores(kind: str, pred: Prediction, best: float | None = None,
                        **options: Any) -> np.ndarray:
-    """Score with ``ACQUISITIONS[kind]``, passing only the ``options`` it accepts.
+    """Score with ``ACQUISITIONS[kind]``, passing only the ``options`` it declares.
 
     ``options`` may hold everything a config gives (``beta``, ``xi``, ``rng``); the ones the
-    function does not take are dropped, so one call site serves every kind.
+    function was not registered with are dropped, so one call site serves every kind.
     """
     if kind not in ACQUISITIONS:
         raise ValueError(f"unknown acquisition {kind!r}; choose one of {sorted(ACQUISITIONS)}")
-    fn = ACQUISITIONS[kind]
-    params = inspect.signature(fn).parameters
-    return fn(pred, best, **{k: v for k, v in options.items() if k in params})
+    declared = ACQUISITION_OPTIONS[kind]
+    return ACQUISITIONS[kind](pred, best, **{k: v for k, v in options.items() if k in declared})
 
 
 def _window_distance(values: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -73,8 +73,8 @@ def status_command(config: str, as_json: bool) -> None:
 def report_command(config: str, out: str) -> None:
     """Draw the campaign's plots (parity per round, learning curve, best so far, top-k
     recall, dose-response curves) and an HTML page showing them."""
-    from .._report._html import write_report
     from .._ledger._session import open_session
+    from .._report._html import write_report
 
     page = write_report(open_session(config, load_pool=True), out)
     click.echo(f"report: {page}")

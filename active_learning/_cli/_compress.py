@@ -46,12 +46,13 @@ def read_pool(path: Path, limit: int | None = None) -> list[Any]:
 
 def _gnn_student(teacher: Any, cands: list[Any], epochs: int, seed: int) -> Any:
     """A smaller EquivariantGNN (lmax 1, one layer, half the channels) for an Atoms teacher."""
+    from ase import Atoms
+
     from surrogates import EquivariantGNN
     from surrogates._compress._distill import teacher_first
 
     first = teacher_first(teacher)
-    if getattr(first, "input_kind", None) != "atoms" or not cands or \
-            type(cands[0]).__name__ != "Atoms":
+    if first.input_kind != "atoms" or not cands or not isinstance(cands[0], Atoms):
         raise ValueError("--student gnn needs a GNN teacher (ase.Atoms input) and an "
                          ".xyz/.extxyz pool")
     p = first.get_params()
@@ -134,7 +135,7 @@ def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune
     student = default_student(model, seed) if student_kind == "default" else \
         _gnn_student(model, cands, epochs, seed)
     if isinstance(student, MLPSurrogateBase):
-        student.set_params(hidden=widths, max_epochs=int(epochs))
+        student.set_params(hidden=widths, epochs=int(epochs))
     base = Screener.from_teacher(model, cands, student=student, maximize=not minimize,
                                  teacher_path=teacher, random_state=seed)
     hold = base.holdout_index_
@@ -144,7 +145,7 @@ def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune
     variants: dict[str, Screener] = {"distilled": base}
     for a in amounts:
         pruned = base.model if a == 0 else prune_model(base.model, a, X=F_all, random_state=seed,
-                                                       max_epochs=min(100, int(epochs)))
+                                                       epochs=min(100, int(epochs)))
         if a:
             variants[f"pruned {a:g}"] = Screener(pruned, teacher=base.teacher,
                                                  maximize=base.maximize,

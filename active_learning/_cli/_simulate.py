@@ -181,7 +181,7 @@ def simulate_command(kind: str, candidates: str, options: tuple[str, ...], out_c
     except SimulationError as exc:
         raise ValueError(f"simulator {kind!r}: {exc}") from None
     ids, cands = read_candidates(candidates, column, id_column)
-    molecular = getattr(sim, "input_kind", None) == "atoms"
+    molecular = sim.input_kind == "atoms"
     if out_xyz and not molecular:
         raise ValueError(f"--xyz needs a molecular simulator; {kind!r} is not one")
 

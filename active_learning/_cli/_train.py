@@ -88,12 +88,12 @@ def train(data: Path, kind: str, target: str, epochs: int | None, options: tuple
     out = out or data.with_suffix(".safetensors")
     model.save(out)
     click.echo(f"model written to {out} ({seconds:.1f} s of training)")
-    history = getattr(model, "history_", None)
+    history = model.training_log()
     if history:
         last = history[-1]
         shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.startswith("valid"))
         click.echo(f"epochs: {len(history)}; last: {shown or 'no validation split'}")
-    if history and hasattr(model, "plot_history"):
+    if history and isinstance(model, EquivariantGNN):
         plot = plot or out.with_name(out.stem + "_curve.png")
         model.plot_history(plot)
         click.echo(f"training curve written to {plot}")

@@ -35,6 +35,7 @@ from typing import Any
 
 import tomllib
 
+from ._executor import ExecutorConfig
 from ._pool import PoolConfig
 from ._sections import (
     AcquisitionConfig,
@@ -54,7 +55,6 @@ from ._values import (
     read_table,
     thaw,
 )
-from ._executor import ExecutorConfig
 
 __all__ = [
     "AcquisitionConfig",
@@ -212,7 +212,8 @@ class CampaignConfig:
         campaign = CampaignSection.from_dict(tables["campaign"], base)
         simulator = SimulatorConfig.from_dict(tables["simulator"], base)
         check_objective("campaign.objective", campaign.objective, simulator)
-        pool = PoolConfig.from_dict(tables["pool"], base, simulator_kind=simulator.kind)
+        pool = PoolConfig.from_dict(tables["pool"], base,
+                                    simulator_input_kind=simulator.input_kind)
         fidelity = FidelityConfig.from_dict(tables["fidelity"], base) \
             if "fidelity" in data else None
         if fidelity is not None:
@@ -242,7 +243,7 @@ class CampaignConfig:
     @property
     def redacted_storage(self) -> str:
         """The storage URL with any password replaced by ``***``; safe to print."""
-        from .._ledger._storage import redact_url  # the one implementation (SQLAlchemy's URL parser)
+        from ._storage_url import redact_url  # the one implementation (SQLAlchemy's parser)
 
         return redact_url(self.campaign.storage)
 

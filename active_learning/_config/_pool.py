@@ -11,33 +11,27 @@ Keys by kind (all kinds: ``kind``, ``path``, ``format``, ``id_column``, ``simula
 - ``designs``: ``feature_columns`` (CSV; default every column but the id); formats ``csv``, ``npy``.
 
 ``simulator_input`` says what the simulator receives: ``"auto"`` (the default) means the id for
-a ``lookup`` simulator, the SMILES for SMILES files, the structure for extxyz/db pools, the
-sequence or the vector otherwise.
+a simulator that reads ids (``input_kind = "id"``, a lookup table), the SMILES for SMILES files,
+the structure for extxyz/db pools, the sequence or the vector otherwise.
+
+The file formats, the site-library checks and the pools themselves live in
+:mod:`active_learning._pool`; :meth:`PoolConfig.build` makes the pool.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .._pool._io import POOL_FORMATS, infer_format
+from .._pool._sequences import AMINO_ACIDS, check_library, read_sites
 from ._values import check_keys, read_choice, read_path, read_str, thaw
 
 __all__ = ["AMINO_ACIDS", "POOL_FORMATS", "PoolConfig", "infer_format"]
 
-#: the 20 standard amino acids, one-letter codes (``"*"`` in a ``sites`` table)
-AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
-
-#: file formats each pool kind reads
-POOL_FORMATS: dict[str, tuple[str, ...]] = {
-    "molecules": ("smi", "csv", "extxyz", "db"),
-    "sequences": ("txt", "csv", "fasta"),
-    "designs": ("csv", "npy"),
-}
-_SUFFIXES = {".smi": "smi", ".smiles": "smi", ".csv": "csv", ".xyz": "extxyz",
-             ".extxyz": "extxyz", ".db": "db", ".txt": "txt", ".seq": "txt", ".fasta": "fasta",
-             ".fa": "fasta", ".faa": "fasta", ".npy": "npy"}
 _KIND_KEYS = {
     "molecules": ("smiles_column",),
     "sequences": ("sequence_column", "sites", "wild_type"),
@@ -45,14 +39,6 @@ _KIND_KEYS = {
 }
 _COMMON_KEYS = ("kind", "path", "format", "id_column", "simulator_input")
 SIMULATOR_INPUTS = ("auto", "smiles", "atoms", "sequence", "vector", "id")
-
-
-def infer_format(path: Path) -> str | None:
-    """Format from the file name (``.gz`` is looked through), or ``None`` if unknown."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return _SUFFIXES.get(suffixes[-1]) if suffixes else None
 
 
 @dataclass(frozen=True)
@@ -72,12 +58,14 @@ class PoolConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: Path,
-                  simulator_kind: str | None = None) -> PoolConfig:
+                  simulator_input_kind: str | None = None) -> PoolConfig:
+        """Check a ``[pool]`` table; ``simulator_input_kind`` is what the campaign's simulator
+        declares it reads (``Simulator.input_kind``), for ``simulator_input = "auto"``."""
         w = "pool"
         kind = read_choice(w, data, "kind", POOL_FORMATS)
         check_keys(w, data, _COMMON_KEYS + _KIND_KEYS[kind])
         path = read_path("pool.path", data["path"], base_dir) if "path" in data else None
-        sites = _read_sites(data.get("sites")) if "sites" in data else None
+        sites = read_sites(data.get("sites")) if "sites" in data else None
         wild_type = read_str(w, data, "wild_type", None)
         if kind == "sequences" and (path is None) == (sites is None):
             raise ValueError("pool: a sequence pool needs exactly one of path (a file) or "
@@ -86,13 +74,8 @@ class PoolConfig:
             raise ValueError(f"missing required key pool.path (a {kind} file)")
         if wild_type is not None and sites is None:
             raise ValueError("pool.wild_type needs pool.sites (the positions to mutate)")
-        if wild_type is not None:
-            _check_wild_type(wild_type, sites)
-        elif sites is not None:
-            missing = sorted(set(range(1, sites[-1][0] + 1)) - {pos for pos, _ in sites})
-            if missing:
-                raise ValueError(f"pool.sites: position {missing[0]} is missing; without "
-                                 "pool.wild_type the sites are the whole sequence 1..L")
+        if sites is not None:
+            check_library(sites, wild_type)
         fmt = None
         if path is not None:
             fmt = read_choice(w, data, "format", POOL_FORMATS[kind], None) or infer_format(path)
@@ -109,7 +92,7 @@ class PoolConfig:
             features = tuple(features)
         sim_input = read_choice(w, data, "simulator_input", SIMULATOR_INPUTS, "auto")
         if sim_input == "auto":
-            sim_input = _auto_input(kind, fmt, simulator_kind)
+            sim_input = _auto_input(kind, fmt, simulator_input_kind)
         return cls(
             kind=kind, path=path, format=fmt,
             id_column=read_str(w, data, "id_column", None),
@@ -118,6 +101,31 @@ class PoolConfig:
             feature_columns=features, sites=sites, wild_type=wild_type,
             simulator_input=sim_input,
         )
+
+    def build(self, cache_dir: str | os.PathLike | None = None) -> Any:
+        """The pool this section describes; ``cache_dir`` holds built 3D structures
+        (molecule pools; ``None`` keeps them in memory only)."""
+        from .._pool._designs import DesignPool
+        from .._pool._molecules import MoleculePool
+        from .._pool._sequences import SequencePool
+
+        sim_input = self.simulator_input
+        if self.kind == "sequences" and self.sites is not None:
+            return SequencePool.combinatorial(dict(self.sites), self.wild_type,
+                                              simulator_input=sim_input)
+        assert self.path is not None and self.format is not None
+        if self.kind == "molecules":
+            cache = None if cache_dir is None else Path(cache_dir) / "pool_atoms.db"
+            return MoleculePool.from_file(self.path, fmt=self.format, id_column=self.id_column,
+                                          smiles_column=self.smiles_column, cache_path=cache,
+                                          simulator_input=sim_input)
+        if self.kind == "sequences":
+            return SequencePool.from_file(self.path, fmt=self.format, id_column=self.id_column,
+                                          sequence_column=self.sequence_column,
+                                          simulator_input=sim_input)
+        return DesignPool.from_file(self.path, fmt=self.format, id_column=self.id_column,
+                                    feature_columns=self.feature_columns,
+                                    simulator_input=sim_input)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -131,47 +139,9 @@ class PoolConfig:
         return out
 
 
-def _auto_input(kind: str, fmt: str | None, simulator_kind: str | None) -> str:
-    if simulator_kind == "lookup":
+def _auto_input(kind: str, fmt: str | None, simulator_input_kind: str | None) -> str:
+    if simulator_input_kind == "id":
         return "id"
     if kind == "molecules":
         return "smiles" if fmt in ("smi", "csv") else "atoms"
     return "sequence" if kind == "sequences" else "vector"
-
-
-def _read_sites(value: Any) -> tuple[tuple[int, str], ...]:
-    """``{"18": "AFY", "20": "*"}`` -> ``((18, "AFY"), (20, AMINO_ACIDS))``, checked."""
-    if not isinstance(value, Mapping) or not value:
-        raise ValueError("pool.sites must be a non-empty table: position = \"alphabet\"")
-    sites = []
-    for key, alphabet in value.items():
-        try:
-            pos = int(str(key))
-        except ValueError:
-            raise ValueError(f"pool.sites.{key}: a site is a 1-based position number") from None
-        if pos < 1:
-            raise ValueError(f"pool.sites.{key}: positions start at 1")
-        if alphabet == "*":
-            alphabet = AMINO_ACIDS
-        if not isinstance(alphabet, str) or not alphabet or not alphabet.isalpha():
-            raise ValueError(f"pool.sites.{key} must be a string of one-letter residues, "
-                             f"got {alphabet!r}")
-        dup = sorted({c for c in alphabet if alphabet.count(c) > 1})
-        if dup:
-            raise ValueError(f"pool.sites.{key}: residue {dup[0]!r} appears twice in {alphabet!r}")
-        sites.append((pos, alphabet))
-    sites.sort()
-    positions = [pos for pos, _ in sites]
-    for pos in positions:
-        if positions.count(pos) > 1:
-            raise ValueError(f"pool.sites: position {pos} is given twice")
-    return tuple(sites)
-
-
-def _check_wild_type(wild_type: str, sites: tuple[tuple[int, str], ...] | None) -> None:
-    if not wild_type.isalpha():
-        raise ValueError("pool.wild_type must be a sequence of one-letter residues")
-    for pos, _ in sites or ():
-        if pos > len(wild_type):
-            raise ValueError(f"pool.sites.{pos} lies beyond the wild type's "
-                             f"{len(wild_type)} residues")

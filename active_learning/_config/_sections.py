@@ -2,14 +2,15 @@
 ``[surrogate]``, ``[compression]`` and ``[acquisition]`` (frozen dataclasses).
 
 A simulator or surrogate section holds a registered ``kind`` and that class's constructor
-options, checked against its signature (an unknown option names ``section.key`` and the allowed
-keys). Options named ``path``/``*_path``/``*_file`` are files: resolved against the config's
-folder and checked to exist.
+options, checked against the options the class declares (``option_names()``; an unknown option
+names ``section.key`` and the allowed keys). What a simulator reads and returns comes from its
+class's declarations (``input_kind``, ``targets_for(options)``), never from its kind's name.
+Options named ``path``/``*_path``/``*_file`` are files: resolved against the config's folder
+and checked to exist.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -44,19 +45,9 @@ def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-def _signature_keys(cls: Any) -> tuple[set[str], bool]:
-    """Keyword names a constructor takes, and whether it also takes ``**kwargs``."""
-    try:
-        params = inspect.signature(cls).parameters.values()
-    except (TypeError, ValueError):
-        return set(), True
-    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    return names, any(p.kind is p.VAR_KEYWORD for p in params)
-
-
 def _check_options(where: str, options: Mapping[str, Any], cls: Any,
                    reserved: tuple[str, ...] = ()) -> None:
-    names, open_ended = _signature_keys(cls)
+    names, open_ended = cls.option_names()
     if not open_ended:
         check_keys(where, options, names | {"kind", *reserved})
 
@@ -77,14 +68,9 @@ def _simulator_class(where: str, kind: str) -> Any:
 
 
 def check_objective(name: str, objective: str, simulator: SimulatorConfig) -> None:
-    """The objective must be a target the simulator returns, where that is known up front:
-    the class's ``targets``, or a lookup table's ``value_column``."""
-    from physics import SIMULATORS
-
-    known = tuple(getattr(SIMULATORS[simulator.kind], "targets", ()) or ())
-    if "value_column" in simulator.options:
-        column = simulator.options["value_column"]
-        known = (column,) if isinstance(column, str) else tuple(column)
+    """The objective must be a target the simulator returns, where its class declares them
+    (``targets_for(options)``; an empty declaration means "not known up front")."""
+    known = simulator.targets
     if known and objective not in known:
         raise ValueError(f"{name} = {objective!r} is not a target of simulator "
                          f"{simulator.kind!r}; it returns: {', '.join(map(str, known))}")
@@ -106,6 +92,21 @@ class SimulatorConfig:
         _check_options(where, options, sim_cls, reserved)
         _resolve_option_paths(where, options, base_dir)
         return cls(kind=kind, options=freeze(where, options))
+
+    @property
+    def simulator_class(self) -> Any:
+        """The registered simulator class of ``kind``."""
+        return _simulator_class("simulator", self.kind)
+
+    @property
+    def input_kind(self) -> str:
+        """What the simulator reads, as its class declares (``physics.INPUT_KINDS``)."""
+        return str(self.simulator_class.input_kind)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The values the simulator returns with these options (its class's declaration)."""
+        return tuple(self.simulator_class.targets_for(thaw(self.options)))
 
     def build(self) -> Any:
         """The simulator: ``physics.make_simulator(kind, **options)``."""
@@ -221,7 +222,7 @@ class CompressionConfig:
 
         options = {k: v for k, v in thaw(self.student).items() if k != "kind"}
         cls = surrogates.SURROGATES[self.student["kind"]]
-        if "random_state" in _signature_keys(cls)[0]:
+        if "random_state" in cls.option_names()[0]:
             options.setdefault("random_state", random_state)
         return cls(**options)
 

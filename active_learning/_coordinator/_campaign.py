@@ -36,24 +36,20 @@ from tqdm.auto import tqdm
 
 from .._acquisition._functions import to_maximization_values
 from .._config._campaign import CampaignConfig
+from .._execution._worker import Worker, make_worker
+from .._ledger._keys import FINISHED_KEY, STOP_KEY, round_key
 from .._ledger._ledger import Record
-from ._plan import RoundPlan, plan_initial, plan_round
 from .._ledger._session import Session, load_config, open_session
-from .._execution._worker import FINISHED_KEY, Worker, make_worker
+from ._plan import RoundPlan, plan_initial, plan_round
 
 if TYPE_CHECKING:
     from .._execution._executors import Executor
 
 __all__ = ["Campaign", "round_key"]
 
-STOP_KEY = "scout:stop_reason"
 #: seconds workers must have run before the coordinator restarts them when all have left
 RESTART_AFTER = 60.0
 
-
-def round_key(r: int, done: bool = False) -> str:
-    """Study user attribute holding round ``r``'s plan (or its summary when ``done``)."""
-    return f"round:{r:03d}" + (":done" if done else "")
 
 
 class Campaign:

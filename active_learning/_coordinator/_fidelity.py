@@ -34,29 +34,17 @@ from typing import Any
 
 import numpy as np
 
+from .._ledger._keys import FIDELITY_PREFIX, cheap_records, fidelity_key
+
 __all__ = ["FIDELITY_PREFIX", "cheap_records", "fidelity_key", "prescreen"]
-
-#: study user attribute prefix of a cached cheap result
-FIDELITY_PREFIX = "fidelity:"
-
-
-def fidelity_key(index: int) -> str:
-    """Study user attribute holding pool candidate ``index``'s cheap result."""
-    return f"{FIDELITY_PREFIX}{int(index):09d}"
-
-
-def cheap_records(attrs: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """Pool index → cached cheap result (``value`` is ``None`` for a failure)."""
-    n = len(FIDELITY_PREFIX)
-    return {int(k[n:]): v for k, v in attrs.items() if k.startswith(FIDELITY_PREFIX)}
 
 
 def _cheap_inputs(pool: Any, indices: list[int], simulator: Any) -> list[Any]:
-    """The cheap simulator's inputs: ids for a lookup table, else the pool's simulator form
-    (or its natural form when the expensive simulator reads ids)."""
-    if getattr(simulator, "input_kind", None) == "id":
+    """The cheap simulator's inputs: ids for one that reads ids (a lookup table), else the
+    pool's simulator form (or its natural form when the expensive simulator reads ids)."""
+    if simulator.input_kind == "id":
         return pool.get(indices, "id")
-    form = "simulator" if getattr(pool, "simulator_input", "id") != "id" else pool.forms[0]
+    form = "simulator" if pool.simulator_input != "id" else pool.forms[0]
     return list(pool.get(indices, form))
 
 
@@ -144,7 +132,7 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
     from surrogates import Prediction
 
     fid = session.config.fidelity
-    if fid.use_as_feature and "doses" in _fit_params(session):
+    if fid.use_as_feature and _teacher_class(session).fits == "curves":
         raise ValueError("fidelity.use_as_feature needs a scalar surrogate: "
                          f"{session.config.surrogate.kind!r} learns dose-response curves")
     judge = CheapJudge(session)
@@ -172,10 +160,7 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
     return chosen, out, {"cheap_calls": float(calls), "prescreened": float(chosen.size)}
 
 
-def _fit_params(session: Any) -> tuple[str, ...]:
-    import inspect
-
+def _teacher_class(session: Any) -> Any:
     import surrogates
 
-    cls = surrogates.SURROGATES[session.config.surrogate.kind]
-    return tuple(inspect.signature(cls.fit).parameters)
+    return surrogates.SURROGATES[session.config.surrogate.kind]

@@ -12,7 +12,6 @@ screener's mean (maximisation form) keeps a running shortlist of the best
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -93,10 +92,10 @@ def observed(records: dict[int, Record]) -> tuple[np.ndarray, np.ndarray]:
 
 def _fit_teacher(teacher: Any, cls: type, X: Any, idx: np.ndarray,
                  records: dict[int, Record], y: np.ndarray, cfg: Any) -> Any:
-    """Fit on objective values, or on measured curves for a curve model (``fit(X, responses,
-    doses)``, e.g. the Hill surrogate): ``response`` from the values, ``doses`` from the
-    values or else the simulator's dose grid (µM)."""
-    if "doses" not in inspect.signature(cls.fit).parameters:
+    """Fit on objective values, or on measured curves for a model that declares it fits curves
+    (``fits = "curves"``: ``fit(X, responses, doses)``, e.g. the Hill surrogate): ``response``
+    from the values, ``doses`` from the values or else the simulator's dose grid (µM)."""
+    if cls.fits != "curves":
         return teacher.fit(X, y)
     vals = [records[int(i)].values for i in idx]
     if not all("response" in v for v in vals):
@@ -104,7 +103,7 @@ def _fit_teacher(teacher: Any, cls: type, X: Any, idx: np.ndarray,
                          f"must return a 'response' value")
     doses = vals[0].get("doses")
     if doses is None:
-        doses = getattr(cfg.simulator.build(), "doses", None)
+        doses = cfg.simulator.build().doses
     if doses is None:
         raise ValueError(f"surrogate {cls.__name__} needs the dose grid: the simulator has no "
                          f"'doses'")

@@ -25,12 +25,10 @@ from optuna.trial import FrozenTrial
 
 from physics import SimulationResult, Simulator
 
+from .._ledger._keys import FINISHED_KEY
 from .._ledger._ledger import Ledger
 
 __all__ = ["FINISHED_KEY", "Worker", "WorkerStats", "make_worker", "run_worker"]
-
-#: study user attribute set by the coordinator when the campaign is over (workers then exit)
-FINISHED_KEY = "scout:finished"
 
 
 class _Interrupted(BaseException):
@@ -109,7 +107,7 @@ class Worker:
         """Simulate a claimed trial under a heartbeat and tell it (or release it)."""
         self._busy = True
         try:
-            with self.ledger.heartbeat_thread(trial._trial_id):
+            with self.ledger.heartbeat_thread(trial):
                 result = self.simulate(trial)
         except _Interrupted:
             self.ledger.release(trial, "worker stopped by a signal mid-simulation")

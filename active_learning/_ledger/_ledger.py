@@ -7,7 +7,8 @@ ids), simulates and tells: the objective value via ``study.tell``, every simulat
 (``result.to_json()["values"]``, what retraining needs) and the cost in seconds as user
 attributes. A failed simulation is told ``FAIL`` with ``user_attrs["error"]``.
 
-Storages (SQLite, PostgreSQL, a journal file), retries and redaction: :mod:`._storage`.
+Storages (SQLite, PostgreSQL, a journal file), retries and redaction: :mod:`._storage`;
+the few Optuna internals the ledger needs: :mod:`._optuna`; study attribute keys: :mod:`._keys`.
 
 Race-free pop. ``study.ask()`` pops a waiting trial when there is one and otherwise *samples a
 new one*; a worker must never create unenqueued trials, so workers never call ``ask()``. They
@@ -20,7 +21,6 @@ came first. Exactly one process wins a trial; the others move on to the next.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import threading
@@ -28,21 +28,18 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import optuna
 from optuna.distributions import IntDistribution
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages import (
-    BaseStorage,
-    RDBStorage,
-    fail_stale_trials,
-)
+from optuna.storages import BaseStorage, fail_stale_trials
 from optuna.trial import FrozenTrial, TrialState
 
+from . import _optuna
+from ._keys import BEAT_TIME_KEY
+from ._optuna import trial_id
 from ._storage import (
-    HEARTBEAT_KEY,
     _HeartbeatJournal,
     journal_path,
     make_storage,
@@ -136,21 +133,9 @@ class Ledger:
         """Trial ids of the WAITING trials, oldest first. On an RDB storage one indexed
         query of ids (building every waiting trial, as ``get_all_trials`` does, costs
         O(queue) per pop); the journal storage holds its trials in memory anyway."""
-        if not isinstance(self.storage, RDBStorage):
-            return [t._trial_id for t in self.trials((TrialState.WAITING,))]
-
-        def query() -> list[int]:
-            from optuna.storages._rdb.models import TrialModel
-            from optuna.storages._rdb.storage import _create_scoped_session
-
-            with _create_scoped_session(self.storage.scoped_session) as session:
-                rows = (session.query(TrialModel.trial_id)
-                        .filter(TrialModel.study_id == self.study_id,
-                                TrialModel.state == TrialState.WAITING)
-                        .order_by(TrialModel.trial_id).all())
-            return [int(r[0]) for r in rows]
-
-        return reading(query)
+        if not _optuna.is_rdb(self.storage):
+            return [trial_id(t) for t in self.trials((TrialState.WAITING,))]
+        return reading(_optuna.waiting_trial_ids, self.storage, self.study_id)
 
     def pop(self) -> FrozenTrial | None:
         """Atomically claim one WAITING trial (now RUNNING) or return ``None`` if none waits.
@@ -161,50 +146,28 @@ class Ledger:
         change any result."""
         ids = self._waiting_ids()
         self._rng.shuffle(ids)
-        for trial_id in ids:
+        for tid in ids:
             try:
-                won = retrying(self.storage.set_trial_state_values, trial_id,
+                won = retrying(self.storage.set_trial_state_values, tid,
                                state=TrialState.RUNNING)
             except UpdateFinishedTrialError:
                 continue
             if won:
-                self.heartbeat(trial_id)
-                t = self._claimed(trial_id)
+                self.heartbeat(tid)
+                t = self._claimed(tid)
                 index = _index_of(t)
-                retrying(self.storage.set_trial_param, trial_id, "index", float(index),
+                retrying(self.storage.set_trial_param, tid, "index", float(index),
                          self.distribution)
                 t.distributions = {"index": self.distribution}  # as stored (no re-read)
                 t.params = {"index": index}
                 return t
         return None
 
-    def _claimed(self, trial_id: int) -> FrozenTrial:
-        """The trial just claimed, as far as a worker needs it (number, attributes). On an
-        RDB storage three small reads instead of ``get_trial``'s full object build."""
-        if not isinstance(self.storage, RDBStorage):
-            return reading(self.storage.get_trial, trial_id)
-
-        def query() -> tuple[int, dict[str, Any], dict[str, Any]]:
-            from optuna.storages._rdb.models import (
-                TrialModel,
-                TrialSystemAttributeModel,
-                TrialUserAttributeModel,
-            )
-            from optuna.storages._rdb.storage import _create_scoped_session
-
-            with _create_scoped_session(self.storage.scoped_session) as session:
-                number = session.query(TrialModel.number).filter(
-                    TrialModel.trial_id == trial_id).one()[0]
-                attrs = [{k: json.loads(v) for k, v in session.query(m.key, m.value_json)
-                          .filter(m.trial_id == trial_id).all()}
-                         for m in (TrialUserAttributeModel, TrialSystemAttributeModel)]
-            return int(number), attrs[0], attrs[1]
-
-        number, user_attrs, system_attrs = reading(query)
-        return FrozenTrial(number=number, state=TrialState.RUNNING, value=None,
-                           datetime_start=datetime.now(), datetime_complete=None, params={},
-                           distributions={}, user_attrs=user_attrs, system_attrs=system_attrs,
-                           intermediate_values={}, trial_id=trial_id)
+    def _claimed(self, tid: int) -> FrozenTrial:
+        """The trial just claimed, as far as a worker needs it (number, attributes)."""
+        if not _optuna.is_rdb(self.storage):
+            return reading(self.storage.get_trial, tid)
+        return reading(_optuna.claimed_trial, self.storage, tid)
 
     def _finish(self, trial: FrozenTrial, state: TrialState, value: float | None,
                 attrs: dict[str, Any]) -> None:
@@ -212,8 +175,8 @@ class Ledger:
         ``study.tell`` re-reads the trial twice; a trial finished meanwhile — reaped as
         stale — raises ``UpdateFinishedTrialError``)."""
         for key, val in attrs.items():
-            retrying(self.storage.set_trial_user_attr, trial._trial_id, key, val)
-        retrying(self.storage.set_trial_state_values, trial._trial_id, state,
+            retrying(self.storage.set_trial_user_attr, trial_id(trial), key, val)
+        retrying(self.storage.set_trial_state_values, trial_id(trial), state,
                  None if value is None else [float(value)])
 
     def complete(self, trial: FrozenTrial, value: float, values: dict[str, Any],
@@ -237,7 +200,7 @@ class Ledger:
     def release(self, trial: FrozenTrial, reason: str) -> None:
         """Give a claimed trial back (worker stopping): fail it and enqueue a bounded retry."""
         self.fail(trial, f"released: {reason}")
-        self._stale_callback()(self.study, retrying(self.storage.get_trial, trial._trial_id))
+        self._stale_callback()(self.study, retrying(self.storage.get_trial, trial_id(trial)))
 
     # --- heartbeats -----------------------------------------------------------------------
     def _journal(self) -> _HeartbeatJournal | None:
@@ -247,8 +210,7 @@ class Ledger:
         jh = self._journal()
         if jh is not None:
             return jh.scout_callback
-        cb = self.storage.get_heartbeat_stale_trial_callback()  # type: ignore[attr-defined]
-        return cb or (lambda study, trial: None)
+        return _optuna.stale_callback(self.storage)
 
     def set_heartbeat(self, interval: int, grace: int) -> None:
         """Use ``interval`` s between beats and fail trials silent for ``grace`` s."""
@@ -258,25 +220,25 @@ class Ledger:
         if jh is not None:
             jh.scout_heartbeat_interval, jh.scout_grace_period = int(interval), int(grace)
         else:
-            self.storage.heartbeat_interval = int(interval)  # type: ignore[attr-defined]
-            self.storage.grace_period = int(grace)  # type: ignore[attr-defined]
+            _optuna.set_rdb_heartbeat(self.storage, int(interval), int(grace))
 
     @property
     def heartbeat_interval(self) -> int:
         jh = self._journal()
         if jh is not None:
             return jh.scout_heartbeat_interval
-        return int(self.storage.get_heartbeat_interval() or 10)  # type: ignore[attr-defined]
+        return _optuna.heartbeat_interval(self.storage)
 
-    def heartbeat(self, trial_id: int) -> None:
-        """Record that the worker simulating ``trial_id`` is alive."""
+    def heartbeat(self, tid: int) -> None:
+        """Record that the worker simulating trial id ``tid`` is alive."""
         if self._journal() is not None:
-            retrying(self.storage.set_trial_system_attr, trial_id, HEARTBEAT_KEY, time.time())
+            retrying(self.storage.set_trial_system_attr, tid, BEAT_TIME_KEY, time.time())
         else:
-            retrying(self.storage.record_heartbeat, trial_id)  # type: ignore[attr-defined]
+            retrying(_optuna.record_heartbeat, self.storage, tid)
 
-    def heartbeat_thread(self, trial_id: int) -> _Heartbeat:
-        return _Heartbeat(self, trial_id)
+    def heartbeat_thread(self, trial: FrozenTrial) -> _Heartbeat:
+        """Context manager beating for ``trial`` while its simulation runs."""
+        return _Heartbeat(self, trial_id(trial))
 
     def reap_stale(self) -> int:
         """Fail RUNNING trials whose worker stopped beating; re-enqueue them (bounded).
@@ -294,14 +256,14 @@ class Ledger:
         now, n = time.time(), 0
         for t in self.trials((TrialState.RUNNING,)):
             started = t.datetime_start.timestamp() if t.datetime_start else now
-            last = max(float(t.system_attrs.get(HEARTBEAT_KEY, 0.0)), started)
+            last = max(float(t.system_attrs.get(BEAT_TIME_KEY, 0.0)), started)
             if now - last <= grace:
                 continue
             try:
-                retrying(self.storage.set_trial_state_values, t._trial_id, state=TrialState.FAIL)
+                retrying(self.storage.set_trial_state_values, trial_id(t), state=TrialState.FAIL)
             except UpdateFinishedTrialError:
                 continue
-            callback(self.study, retrying(self.storage.get_trial, t._trial_id))
+            callback(self.study, retrying(self.storage.get_trial, trial_id(t)))
             n += 1
         return n
 
@@ -332,15 +294,15 @@ class Ledger:
 class _Heartbeat:
     """Context manager: a daemon thread beating for one trial every ``heartbeat_interval`` s."""
 
-    def __init__(self, ledger: Ledger, trial_id: int) -> None:
-        self._ledger, self._trial_id = ledger, trial_id
+    def __init__(self, ledger: Ledger, tid: int) -> None:
+        self._ledger, self._tid = ledger, tid
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self._ledger.heartbeat_interval):
             try:
-                self._ledger.heartbeat(self._trial_id)
+                self._ledger.heartbeat(self._tid)
             except Exception:  # a missed beat is not fatal; the next one may succeed
                 pass
 

@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from .._config._campaign import CampaignConfig
+from ._keys import HASH_KEY, HEARTBEAT_SETTINGS_KEY, POOL_SIZE_KEY
 from ._ledger import Ledger
 from ._storage import make_storage, retrying
 
 __all__ = ["Session", "config_hash", "file_identity", "load_config", "open_session"]
 
-HASH_KEY = "scout:config_hash"
-POOL_SIZE_KEY = "scout:pool_size"
-HEARTBEAT_KEY = "scout:heartbeat"  # [interval, grace] in seconds
 DEFAULT_HEARTBEAT = (10, 30)
 
 
@@ -151,7 +149,7 @@ def open_session(config: CampaignConfig | str | os.PathLike, *, create: bool = F
         # the hash goes last: it marks a study set up completely, so a coordinator killed
         # between these writes sets it up again instead of finding half of it
         ledger.set_attr(POOL_SIZE_KEY, len(pool))
-        ledger.set_attr(HEARTBEAT_KEY, [int(hb[0]), int(hb[1])])
+        ledger.set_attr(HEARTBEAT_SETTINGS_KEY, [int(hb[0]), int(hb[1])])
         ledger.set_attr(HASH_KEY, digest)
         attrs = ledger.attrs()
     elif attrs[HASH_KEY] != digest:
@@ -163,7 +161,7 @@ def open_session(config: CampaignConfig | str | os.PathLike, *, create: bool = F
         raise ValueError(f"the pool of campaign {cfg.name!r} has {len(pool)} candidates but the "
                          f"study was started with {size}; the pool file changed")
     ledger.pool_size = size
-    ledger.set_heartbeat(*attrs.get(HEARTBEAT_KEY, DEFAULT_HEARTBEAT))
+    ledger.set_heartbeat(*attrs.get(HEARTBEAT_SETTINGS_KEY, DEFAULT_HEARTBEAT))
     return Session(cfg, ledger, pool)
 
 

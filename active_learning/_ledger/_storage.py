@@ -1,7 +1,7 @@
 """Storages of the ledger: building them from a URL, retrying through outages, redaction.
 
 :func:`make_storage`: ``sqlite:///…`` and ``postgresql://…`` become an ``RDBStorage`` with
-Optuna's heartbeat and a bounded ``RetryHeartbeatStaleTrialCallback``; ``journal:///path``
+Optuna's heartbeat and a bounded retry of stale trials (:class:`_RetryStale`); ``journal:///path``
 becomes a ``JournalStorage`` on a ``JournalFileBackend`` (for shared file systems: never SQLite
 on NFS; paths follow SQLite's slash rule, see :func:`journal_path`). Optuna's journal storage
 has no heartbeat, so the ledger keeps one itself there, as a trial system attribute holding
@@ -26,39 +26,19 @@ from optuna.exceptions import StorageInternalError
 from optuna.storages import (
     BaseStorage,
     JournalStorage,
-    RDBStorage,
-    RetryHeartbeatStaleTrialCallback,
 )
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import FrozenTrial, TrialState
 
+from .._config._storage_url import redact_url
+from ._keys import BEAT_TIME_KEY
+from ._optuna import rdb_storage
+
 __all__ = ["journal_path", "make_storage", "reading", "redact_url", "retrying"]
 
-HEARTBEAT_KEY = "scout:heartbeat"
 ID_ATTRS = ("candidate_id", "round", "index")
 _T = TypeVar("_T")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-#: query-string parameters that hold credentials (``?password=…`` is accepted by libpq)
-_SECRET_PARAMS = ("password", "passwd", "pwd", "secret", "token", "sslpassword")
-
-
-def redact_url(url: str) -> str:
-    """The storage URL with any password — in the user-info part or in the query string —
-    replaced by ``***`` (safe to print or log). The one redaction function of the package."""
-    if url.startswith("journal://"):
-        return url
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-        query = {k: ("***" if k.lower() in _SECRET_PARAMS else v)
-                 for k, v in parsed.query.items()}
-        text = parsed.set(query=query).render_as_string(hide_password=True)
-        return text.replace("%2A%2A%2A", "***")
-    except Exception:  # an unparsable URL: show only its scheme
-        return url.split("://", 1)[0] + "://***" if "://" in url else "***"
 
 
 def retrying(fn: Callable[..., _T], *args: Any, attempts: int = 8, **kwargs: Any) -> _T:
@@ -81,14 +61,20 @@ def retrying(fn: Callable[..., _T], *args: Any, attempts: int = 8, **kwargs: Any
     raise AssertionError("unreachable")
 
 
-class _RetryStale(RetryHeartbeatStaleTrialCallback):
-    """Optuna's bounded retry of a stale trial, made idempotent and given a clean copy.
+class _RetryStale:
+    """The stale-trial callback a storage calls (Optuna's ``(study, trial) -> None``): a
+    bounded retry, idempotent and with a clean copy.
 
-    Like the parent it re-enqueues the trial (same params, ``retry_history`` in system
-    attributes) at most ``max_retry`` times; it refuses a second retry of the same trial (two
-    processes reaping at once) and copies only the identifying user attributes, so the retry
-    never inherits an old error, value or heartbeat.
+    Like Optuna's ``RetryHeartbeatStaleTrialCallback`` it re-enqueues the trial (same params,
+    ``failed_trial`` and ``retry_history`` in system attributes) at most ``max_retry`` times;
+    unlike it, it refuses a second retry of the same trial (two processes reaping at once) and
+    copies only the identifying user attributes, so the retry never inherits an old error,
+    value or heartbeat. It is our own class, not a subclass, so it needs none of Optuna's
+    private state (and works across Optuna's renaming of that callback in 4.9).
     """
+
+    def __init__(self, max_retry: int | None = None) -> None:
+        self.max_retry = max_retry
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         for t in study.get_trials(deepcopy=False):
@@ -96,9 +82,9 @@ class _RetryStale(RetryHeartbeatStaleTrialCallback):
             if hist and hist[-1] == trial.number:
                 return  # another process already re-enqueued this one
         history = [*trial.system_attrs.get("retry_history", []), trial.number]
-        if self._max_retry is not None and len(history) > self._max_retry:
+        if self.max_retry is not None and len(history) > self.max_retry:
             return
-        system_attrs = {k: v for k, v in trial.system_attrs.items() if k != HEARTBEAT_KEY}
+        system_attrs = {k: v for k, v in trial.system_attrs.items() if k != BEAT_TIME_KEY}
         system_attrs["failed_trial"] = trial.system_attrs.get("failed_trial", trial.number)
         system_attrs["retry_history"] = history
         keep = {k: trial.user_attrs[k] for k in ID_ATTRS if k in trial.user_attrs}
@@ -151,9 +137,8 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         engine_kwargs = {"pool_pre_ping": True}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = retrying(RDBStorage, url, engine_kwargs=engine_kwargs,
-                           heartbeat_interval=int(heartbeat_interval), grace_period=grace,
-                           heartbeat_stale_trial_callback=callback)
+        storage = retrying(rdb_storage, url, engine_kwargs, int(heartbeat_interval), grace,
+                           callback)
     if scheme == "sqlite":
         from sqlalchemy import event
 

@@ -20,13 +20,9 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .._config._pool import PoolConfig
 
 __all__ = ["Pool", "check_unique_ids"]
 
@@ -149,32 +145,6 @@ class Pool(ABC):
 
     # --- construction ------------------------------------------------------------------------
     @staticmethod
-    def from_config(pool_cfg: PoolConfig, cache_dir: str | os.PathLike | None = None) -> Pool:
-        """Build the pool a ``[pool]`` section describes; ``cache_dir`` holds built 3D
-        structures (molecule pools; ``None`` keeps them in memory only)."""
-        from ._designs import DesignPool
-        from ._molecules import MoleculePool
-        from ._sequences import SequencePool
-
-        sim_input = pool_cfg.simulator_input
-        if pool_cfg.kind == "molecules":
-            assert pool_cfg.path is not None and pool_cfg.format is not None
-            cache = None if cache_dir is None else Path(cache_dir) / "pool_atoms.db"
-            return MoleculePool.from_file(pool_cfg.path, fmt=pool_cfg.format,
-                                          id_column=pool_cfg.id_column,
-                                          smiles_column=pool_cfg.smiles_column,
-                                          cache_path=cache, simulator_input=sim_input)
-        if pool_cfg.kind == "sequences":
-            if pool_cfg.sites is not None:
-                return SequencePool.combinatorial(dict(pool_cfg.sites), pool_cfg.wild_type,
-                                                  simulator_input=sim_input)
-            assert pool_cfg.path is not None and pool_cfg.format is not None
-            return SequencePool.from_file(pool_cfg.path, fmt=pool_cfg.format,
-                                          id_column=pool_cfg.id_column,
-                                          sequence_column=pool_cfg.sequence_column,
-                                          simulator_input=sim_input)
-        assert pool_cfg.path is not None and pool_cfg.format is not None
-        return DesignPool.from_file(pool_cfg.path, fmt=pool_cfg.format,
-                                    id_column=pool_cfg.id_column,
-                                    feature_columns=pool_cfg.feature_columns,
-                                    simulator_input=sim_input)
+    def from_config(pool_cfg: Any, cache_dir: str | os.PathLike | None = None) -> Pool:
+        """The pool a ``[pool]`` section (a ``PoolConfig``) describes; see its ``build``."""
+        return pool_cfg.build(cache_dir)

@@ -7,7 +7,26 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_csv", "read_table_columns"]
+__all__ = ["POOL_FORMATS", "infer_format", "read_csv", "read_table_columns"]
+
+#: file formats each pool kind reads
+POOL_FORMATS: dict[str, tuple[str, ...]] = {
+    "molecules": ("smi", "csv", "extxyz", "db"),
+    "sequences": ("txt", "csv", "fasta"),
+    "designs": ("csv", "npy"),
+}
+_SUFFIXES = {".smi": "smi", ".smiles": "smi", ".csv": "csv", ".xyz": "extxyz",
+             ".extxyz": "extxyz", ".db": "db", ".txt": "txt", ".seq": "txt", ".fasta": "fasta",
+             ".fa": "fasta", ".faa": "fasta", ".npy": "npy"}
+
+
+def infer_format(path: Path) -> str | None:
+    """Format from the file name (``.gz`` is looked through), or ``None`` if unknown."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return _SUFFIXES.get(suffixes[-1]) if suffixes else None
+
 
 
 def read_csv(path: Path, usecols: Sequence[str] | None = None):  # -> pandas.DataFrame

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Pool, check_unique_ids
-from ._io import read_table_columns
+from ._io import infer_format, read_table_columns
 
 __all__ = ["MoleculePool"]
 
@@ -63,8 +63,6 @@ class MoleculePool(Pool):
                   cache_path: str | os.PathLike | None = None,
                   simulator_input: str = "smiles") -> MoleculePool:
         """Read ``smi`` (``SMILES [id]`` per line), ``csv``/``csv.gz``, ``extxyz`` or ``db``."""
-        from .._config._pool import infer_format
-
         path = Path(path)
         fmt = fmt or infer_format(path)
         kw: dict[str, Any] = {"cache_path": cache_path, "simulator_input": simulator_input,

@@ -25,7 +25,10 @@ import numpy as np
 from ._base import Pool, check_unique_ids
 from ._io import read_table_columns
 
-__all__ = ["SequencePool"]
+__all__ = ["AMINO_ACIDS", "SequencePool", "check_library", "read_sites"]
+
+#: the 20 standard amino acids, one-letter codes (``"*"`` in a ``sites`` table)
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 
 _TOKEN = re.compile(r"([A-Za-z])(\d+)([A-Za-z])")
 
@@ -99,16 +102,11 @@ class SequencePool(Pool):
                       simulator_input: str = "sequence") -> SequencePool:
         """A site-saturation library ``{position (1-based): alphabet}``, optionally mutating
         ``wild_type``; enumerated lazily by mixed-radix index."""
-        from .._config._pool import PoolConfig
-
-        table = {str(k): v for k, v in sites.items()}
-        data: dict[str, Any] = {"kind": "sequences", "sites": table}
-        if wild_type is not None:
-            data["wild_type"] = wild_type
-        cfg = PoolConfig.from_dict(data, Path.cwd())  # one place checks sites and wild type
+        checked = read_sites({str(k): v for k, v in sites.items()})
+        check_library(checked, wild_type)
         obj = cls.__new__(cls)
-        obj._sites = cfg.sites
-        obj._wild_type = cfg.wild_type
+        obj._sites = checked
+        obj._wild_type = wild_type
         obj.simulator_input = simulator_input
         obj._radix = np.array([len(a) for _, a in obj._sites], dtype=np.int64)
         obj._size = int(np.prod([int(r) for r in obj._radix], dtype=object))
@@ -263,3 +261,49 @@ def _read_fasta(path: Path) -> tuple[list[str], list[str]]:
                     raise ValueError(f"{path}:{line_no}: sequence before the first '>' header")
                 chunks[-1].append(line)
     return ids, ["".join(c) for c in chunks]
+
+
+def read_sites(value: Any) -> tuple[tuple[int, str], ...]:
+    """``{"18": "AFY", "20": "*"}`` -> ``((18, "AFY"), (20, AMINO_ACIDS))``, checked."""
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError("pool.sites must be a non-empty table: position = \"alphabet\"")
+    sites = []
+    for key, alphabet in value.items():
+        try:
+            pos = int(str(key))
+        except ValueError:
+            raise ValueError(f"pool.sites.{key}: a site is a 1-based position number") from None
+        if pos < 1:
+            raise ValueError(f"pool.sites.{key}: positions start at 1")
+        if alphabet == "*":
+            alphabet = AMINO_ACIDS
+        if not isinstance(alphabet, str) or not alphabet or not alphabet.isalpha():
+            raise ValueError(f"pool.sites.{key} must be a string of one-letter residues, "
+                             f"got {alphabet!r}")
+        dup = sorted({c for c in alphabet if alphabet.count(c) > 1})
+        if dup:
+            raise ValueError(f"pool.sites.{key}: residue {dup[0]!r} appears twice in {alphabet!r}")
+        sites.append((pos, alphabet))
+    sites.sort()
+    positions = [pos for pos, _ in sites]
+    for pos in positions:
+        if positions.count(pos) > 1:
+            raise ValueError(f"pool.sites: position {pos} is given twice")
+    return tuple(sites)
+
+
+def check_library(sites: tuple[tuple[int, str], ...], wild_type: str | None) -> None:
+    """A site library is the whole sequence 1..L (no ``wild_type``), or sites inside the
+    ``wild_type`` it mutates; errors name the ``pool.sites`` / ``pool.wild_type`` key."""
+    if wild_type is None:
+        missing = sorted(set(range(1, sites[-1][0] + 1)) - {pos for pos, _ in sites})
+        if missing:
+            raise ValueError(f"pool.sites: position {missing[0]} is missing; without "
+                             "pool.wild_type the sites are the whole sequence 1..L")
+        return
+    if not wild_type.isalpha():
+        raise ValueError("pool.wild_type must be a sequence of one-letter residues")
+    for pos, _ in sites:
+        if pos > len(wild_type):
+            raise ValueError(f"pool.sites.{pos} lies beyond the wild type's "
+                             f"{len(wild_type)} residues")

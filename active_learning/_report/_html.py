@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .._acquisition._functions import to_maximization_values
+from .._ledger._keys import cheap_records
 from .._ledger._ledger import Record
 from .._ledger._session import Session
 from ._status import summarize
@@ -115,12 +116,12 @@ def _time_split(plans: list[dict[str, Any]], out: Path, made: list[str]) -> None
 
 def _topk_recall(session: Session, plans: list[dict[str, Any]], records: dict[int, Record],
                  out: Path, made: list[str]) -> dict[str, float] | None:
-    """Only for a lookup simulator: the truth table scores what the campaign found."""
+    """Only for a simulator that knows every answer (``truth()``, a lookup table): the truth
+    scores what the campaign found."""
     cfg = session.config
-    if cfg.simulator.kind != "lookup" or session.pool is None:
+    if session.pool is None or not cfg.simulator.simulator_class.has_truth:
         return None
-    sim = cfg.simulator.build()
-    table = sim.truth().get(cfg.campaign.objective)
+    table = (cfg.simulator.build().truth() or {}).get(cfg.campaign.objective)
     if not table:
         return None
     ids = list(session.pool.ids)
@@ -150,7 +151,7 @@ def _dose_response(summary: dict[str, Any], session: Session, records: dict[int,
         return
     doses = curves[0].values.get("doses")
     if doses is None:
-        doses = getattr(session.config.simulator.build(), "doses", None)
+        doses = session.config.simulator.build().doses
     if doses is None:
         return
     doses = np.asarray(doses, dtype=float)
@@ -169,8 +170,6 @@ def _fidelity_parity(summary: dict[str, Any], session: Session, records: dict[in
                      out: Path, made: list[str]) -> None:
     if session.config.fidelity is None:
         return
-    from .._coordinator._fidelity import cheap_records
-
     cheap = cheap_records(session.ledger.attrs())
     pairs = [(cheap[i]["value"], r.value) for i, r in records.items()
              if r.state == "COMPLETE" and cheap.get(i, {}).get("value") is not None]

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._acquisition._functions import to_maximization_values
+from .._ledger._keys import FINISHED_KEY, STOP_KEY, cheap_records, round_key
 from .._ledger._session import Session
 
 __all__ = ["print_status", "summarize"]
@@ -31,9 +32,6 @@ def summarize(session: Session) -> dict[str, Any]:
     ``fidelity`` (``None`` without ``[fidelity]``): the cheap judge's ``evaluations``,
     ``failed`` and ``seconds``.
     """
-    from .._coordinator._campaign import STOP_KEY, round_key
-    from .._execution._worker import FINISHED_KEY
-
     cfg, ledger = session.config, session.ledger
     camp = cfg.campaign
     attrs = ledger.attrs()
@@ -87,8 +85,6 @@ def summarize(session: Session) -> dict[str, Any]:
 
 def _fidelity_summary(attrs: dict[str, Any]) -> dict[str, Any]:
     """The cheap judge's cached results: how many succeeded, failed, and their cost (s)."""
-    from .._coordinator._fidelity import cheap_records
-
     cheap = cheap_records(attrs).values()
     return {"evaluations": sum(r.get("value") is not None for r in cheap),
             "failed": sum(r.get("value") is None for r in cheap),

@@ -12,14 +12,14 @@ import numpy as np
 from sklearn.base import clone
 
 from .._ensemble import Ensemble
-from .._mlp._fingerprint import FingerprintSurrogate, MLPSurrogate
 from .._mlp._base import MLPSurrogateBase
+from .._mlp._fingerprint import FingerprintSurrogate, MLPSurrogate
 from .._prediction import Prediction
+from ._batches import take
 from ._distill import distill, teacher_first
 from ._metrics import accuracy, identity
 from ._prune import prune
 from ._quantize import quantize as quantize_model
-from ._screener import take
 
 __all__ = ["build_screener", "default_student", "file_sha256"]
 
@@ -33,19 +33,25 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+#: the default student of a class that declares none, by what it reads
+_BY_INPUT = {"atoms": "fingerprint", "smiles": "fingerprint", "vector": "mlp"}
+
+
 def default_student(teacher: Any, random_state: int = 0) -> Any:
-    """The default student for a teacher (see :meth:`Screener.from_teacher`)."""
+    """The default student for a teacher: what its class declares
+    (``compression.default_student``), else a fingerprint MLP for molecules and a vector
+    MLP for design vectors (see :meth:`Screener.from_teacher`)."""
     first = teacher_first(teacher)
-    kind = getattr(first, "input_kind", "vector")
-    if kind in ("atoms", "smiles"):
+    kind = first.compression.default_student or _BY_INPUT.get(first.input_kind)
+    if kind == "fingerprint":
         return FingerprintSurrogate(hidden=(256, 128), random_state=random_state)
-    if hasattr(first, "predict_curve"):
+    if kind == "half":
         hidden = tuple(max(1, int(h) // 2) for h in first.get_params()["hidden"])
         return clone(first).set_params(hidden=hidden, random_state=random_state)
-    if kind == "vector":
+    if kind == "mlp":
         return MLPSurrogate(hidden=(64, 32), random_state=random_state)
     raise ValueError(f"no default student for a {type(first).__name__} teacher reading "
-                     f"{kind!r} candidates; pass student=")
+                     f"{first.input_kind!r} candidates; pass student=")
 
 
 def build_screener(cls: type, teacher: Any, X_unlabelled: Any, *, student: Any,

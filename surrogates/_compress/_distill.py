@@ -8,35 +8,30 @@ Loss (per candidate, weights normalised so that a weight of 1 is an average row)
 ``t̄`` is the teacher ensemble's mean and ``σ_t`` its spread, ``λ = label_weight``. What "the
 prediction" is depends on the pair of models:
 
-- MLP students (fingerprint / vector): the scalar target, optionally with the teacher's std as
-  a second output (so the screener keeps a cheap uncertainty); features are computed once.
-- Hill students of Hill teachers: the teacher's *curves* on its training dose grid (a curve
-  loss, which also matches the Hill parameters that generate them).
-- Students of ``ase.Atoms`` (GNNs): the teacher's values and, for energy models, its forces
-  (ensemble mean of −∂E/∂x); labelled structures are repeated to carry weight λ. A GNN
-  student has no std head, so ``match_std`` does not apply to it.
-- Anything else: ``student.fit(X, y)`` on the teacher's mean.
+- ``"features"`` students (MLPs on fingerprints / vectors): the scalar target, optionally with
+  the teacher's std as a second output (so the screener keeps a cheap uncertainty); features
+  are computed once.
+- ``"curves"`` students of curve teachers (Hill ← Hill): the teacher's *curves* on its training
+  dose grid (a curve loss, which also matches the Hill parameters that generate them).
+- ``"structures"`` students (GNNs of ``ase.Atoms``): the teacher's values and, for energy
+  models, its forces (ensemble mean of −∂E/∂x); labelled structures are repeated to carry
+  weight λ. A GNN student has no std head, so ``match_std`` does not apply to it.
+- ``"values"`` students: ``student.fit(X, y)`` on the teacher's mean (with ``sample_weight``
+  when the class declares it takes one).
+
+Which applies is what the student's class declares (``Surrogate.compression.student``).
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 
 from .._ensemble import Ensemble
-from .._mlp._base import MLPSurrogateBase
 from .._prediction import Prediction
 
 __all__ = ["distill", "label_repeats", "teacher_outputs"]
-
-
-def _accepts(fn: Any, name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _members(teacher: Any) -> list[Any]:
@@ -124,12 +119,16 @@ def distill(teacher: Any, student: Any, X_unlabelled: Any, X_labelled: Any = Non
     n_lab = 0 if X_labelled is None else len(X_labelled)
     w = _row_weights(len(Xs), n_lab, float(label_weight))
 
-    if hasattr(teacher_first(teacher), "predict_curve") and hasattr(student, "predict_curve"):
+    mode = student.compression.student
+    if mode == "curves":
+        if teacher_first(teacher).fits != "curves":
+            raise ValueError(f"a curve student ({type(student).__name__}) needs a teacher "
+                             f"that predicts curves, not a {type(teacher_first(teacher)).__name__}")
         return _distill_curves(teacher, student, X_unlabelled, Xs, Xs_lab, y, w, doses)
 
     t = teacher_prediction if teacher_prediction is not None else teacher.predict(X_unlabelled)
     target = _concat(np.asarray(t.mean, float), None if y is None else np.asarray(y, float))
-    if isinstance(student, MLPSurrogateBase):
+    if mode == "features":
         std = None
         if match_std:
             if t.std is None:
@@ -140,12 +139,12 @@ def distill(teacher: Any, student: Any, X_unlabelled: Any, X_labelled: Any = Non
             F = np.concatenate([F, student.featurize(Xs_lab, offset=len(Xs))])
         return student.fit_features(F, target, sample_weight=w, y_std=std)
 
-    if getattr(student, "input_kind", None) == "atoms" and _accepts(student.fit, "y"):
+    if mode == "structures":
         return _distill_structures(teacher, student, X_unlabelled, Xs, X_labelled, Xs_lab,
                                    target, n_lab, float(label_weight))
     X_all = _concat(Xs, Xs_lab if n_lab else None)
     kwargs: dict[str, Any] = {}
-    if _accepts(student.fit, "sample_weight"):
+    if student.compression.sample_weight:
         kwargs["sample_weight"] = w
     return student.fit(X_all, target, **kwargs)
 
@@ -177,8 +176,7 @@ def _distill_structures(teacher: Any, student: Any, X_t: Any, Xs: Any, X_t_lab: 
     name = student.get_params().get("target", "energy")
     labels: dict[str, Any] = {name: np.asarray(target)[idx]}
     first = teacher_first(teacher)
-    if name == "energy" and getattr(first, "target", None) == "energy" \
-            and hasattr(first, "predict_forces"):
+    if name == "energy" and first.predicts_forces():
         forces = list(teacher_outputs(teacher, X_t, "predict_forces").mean)
         if n_lab:
             forces += list(teacher_outputs(teacher, X_t_lab, "predict_forces").mean)
@@ -195,7 +193,7 @@ def _distill_curves(teacher: Any, student: Any, X_t: Any, Xs: Any, Xs_lab: Any, 
                     w: np.ndarray, doses: Any) -> Any:
     """Hill student ← Hill teacher: match the mean curves on a dose grid (µM)."""
     if doses is None:
-        doses = getattr(teacher_first(teacher), "train_doses_", None)
+        doses = vars(teacher_first(teacher)).get("train_doses_")
         if doses is None:
             raise ValueError("curve distillation needs doses (the teacher has no train_doses_)")
     doses = np.asarray(doses, float)

@@ -17,7 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.stats import spearmanr
+from sklearn.base import BaseEstimator
 from torch import nn
+
+from .._base import Surrogate
+from .._mlp._qstate import is_qlinear
 
 __all__ = ["accuracy", "count_parameters", "estimate_flops", "identity", "modules_of",
            "throughput", "top_k_recall"]
@@ -57,7 +61,7 @@ def modules_of(model: Any) -> list[nn.Module]:
         elif name == "members_":
             for m in value:
                 out.extend(modules_of(m))
-        elif name == "model" and hasattr(value, "get_params"):  # a Screener's student
+        elif name == "model" and isinstance(value, BaseEstimator):  # a Screener's student
             out.extend(modules_of(value))
     return out
 
@@ -68,7 +72,7 @@ def count_parameters(model: Any) -> int:
     for mod in modules_of(model):
         total += sum(p.numel() for p in mod.parameters())
         for m in mod.modules():  # dynamically quantised Linear keeps packed weights
-            if hasattr(m, "_packed_params") and hasattr(m, "weight"):
+            if is_qlinear(m):
                 w = m.weight()
                 total += w.numel() + (m.bias().numel() if m.bias() is not None else 0)
     return int(total)
@@ -96,10 +100,10 @@ def estimate_flops(model: Any, sample: Any = None) -> float:
         return flops
     if sample is None:
         return float("nan")
-    if getattr(model, "input_kind", None) == "atoms" and hasattr(model, "module_"):
-        from ._prune_e3nn import _sample_graph, gnn_flops
+    if isinstance(model, Surrogate) and model.compression.prune == "irrep_channels":
+        from ._e3nn_budget import gnn_flops
 
-        return gnn_flops(model.module_, _sample_graph(model, list(sample)))
+        return gnn_flops(model.module_, model.batched_graph(list(sample)))
     from torch.utils.flop_counter import FlopCounterMode
 
     try:
@@ -131,7 +135,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "get_params"):
+    if isinstance(value, BaseEstimator):
         return {"class": type(value).__name__, "params": _jsonable(value.get_params(deep=False))}
     return repr(value)
 
@@ -148,5 +152,5 @@ def identity(model: Any) -> dict[str, Any]:
             h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     except (NotImplementedError, ValueError, AttributeError):
         h.update(repr(model).encode())
-    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    params = model.get_params(deep=False) if isinstance(model, BaseEstimator) else {}
     return {"class": type(model).__name__, "params": _jsonable(params), "sha256": h.hexdigest()}

@@ -17,9 +17,10 @@ it removes ~10 % of the layer whose removal changes the outputs on the sample le
 saved, so the least sensitive layers go first. The pruned model is then fine-tuned by
 distillation from the unpruned one (match its raw outputs on the sample).
 
-Pruned parts: the MLP of :class:`FingerprintSurrogate` / :class:`MLPSurrogate` (``net_``),
-and the epistatic MLP of :class:`HillSurrogate` (``net_.epistatic``). An
-:class:`EquivariantGNN` is pruned by irrep channels instead (:mod:`._prune_e3nn`).
+What is pruned is what the model class declares (``Surrogate.compression.prune``):
+``"mlp_units"`` — the MLP of :class:`FingerprintSurrogate` / :class:`MLPSurrogate` (``net_``);
+``"epistatic_units"`` — the epistatic MLP of :class:`HillSurrogate` (``net_.epistatic``);
+``"irrep_channels"`` — an :class:`EquivariantGNN`'s irrep channels (:mod:`._e3nn_budget`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ import numpy as np
 import torch
 
 from .._mlp._net import MLP, train_mlp
-from .._mlp._base import MLPSurrogateBase
+from .._mlp._qstate import is_quantized
+from ._budget import check_amount_budget
 
-__all__ = ["check_amount_budget", "mlp_flops", "prune", "shrink_mlp", "unit_importance"]
+__all__ = ["mlp_flops", "prune", "shrink_mlp", "unit_importance"]
 
 METHODS = ("l1", "activity", "taylor")
 
@@ -101,14 +103,15 @@ def unit_importance(net: MLP, method: str = "l1", x: torch.Tensor | None = None
 # --- which MLP of which model ---------------------------------------------------------------
 def _slot(model: Any) -> tuple[MLP, Callable[[MLP], Any], Callable[[Any, Any], torch.Tensor]]:
     """``(mlp, rebuild(new_mlp) -> new model, inputs(model, X) -> tensor fed to the mlp)``."""
-    net = getattr(model, "net_", None)
-    if net is None:
-        raise ValueError(f"{type(model).__name__} is not fitted; prune a fitted model")
-    if isinstance(model, MLPSurrogateBase) and isinstance(net, MLP):
+    kind = model.compression.prune
+    if kind in ("mlp_units", "epistatic_units"):
+        model._require_fitted("net_")
+    net = vars(model).get("net_")
+    if kind == "mlp_units" and isinstance(net, MLP):
         def inputs(m: Any, X: Any) -> torch.Tensor:
             return torch.from_numpy(m._prep(m._check_features(_feats(m, X))))
         return net, model.with_net, inputs
-    epi = getattr(net, "epistatic", None)
+    epi = net.epistatic if kind == "epistatic_units" else None
     if isinstance(epi, MLP):  # HillSurrogate: prune the epistatic MLP
         def rebuild(new: MLP) -> Any:
             obj = copy.copy(model)
@@ -122,8 +125,9 @@ def _slot(model: Any) -> tuple[MLP, Callable[[MLP], Any], Callable[[Any, Any], t
             dtype = m.net_.additive.weight.dtype
             return torch.as_tensor(m.encoder_.transform(X), dtype=dtype)
         return epi, rebuild, inputs_h
-    raise ValueError(f"cannot prune {type(model).__name__}: no MLP body (net_) found; "
-                     f"distil it into a FingerprintSurrogate/MLPSurrogate student first")
+    raise ValueError(f"cannot prune {type(model).__name__}: it declares no prunable MLP "
+                     f"(compression.prune = {kind!r}); distil it into a "
+                     f"FingerprintSurrogate/MLPSurrogate student first")
 
 
 def _feats(model: Any, X: Any) -> np.ndarray:
@@ -188,25 +192,16 @@ def _budget_keep(net: MLP, scores: list[np.ndarray], x: torch.Tensor, budget: fl
     return [np.sort(o[:k]) for o, k in zip(order, n_keep)]
 
 
-def check_amount_budget(amount: float | None, budget: float | None) -> None:
-    """Exactly one of ``amount`` in [0, 1) or ``budget`` in (0, 1], else ``ValueError``."""
-    if (amount is None) == (budget is None):
-        raise ValueError("pass exactly one of amount (fraction of units) or budget (cost)")
-    if amount is not None and not 0.0 <= float(amount) < 1.0:
-        raise ValueError(f"amount must be in [0, 1), got {amount}")
-    if budget is not None and not 0.0 < float(budget) <= 1.0:
-        raise ValueError(f"budget must be in (0, 1] (a fraction of the cost), got {budget}")
-
-
 def prune(model: Any, amount: float | None = None, budget: float | None = None,
           method: str = "l1", *, X: Any = None, budget_kind: str = "flops",
-          fine_tune: bool = True, max_epochs: int = 100, random_state: int = 0) -> Any:
+          fine_tune: bool = True, epochs: int = 100, random_state: int = 0,
+          max_epochs: int | None = None) -> Any:
     """Structurally prune a fitted model; returns a new, smaller model of the same class.
 
     Args:
         model: a fitted :class:`FingerprintSurrogate`, :class:`MLPSurrogate`,
             :class:`HillSurrogate`, or :class:`EquivariantGNN` (channels pruned, see
-            :func:`~._prune_e3nn.prune_gnn`; methods ``"l1"``/``"activity"``, FLOP budgets).
+            :func:`~._e3nn_budget.prune_gnn`; methods ``"l1"``/``"activity"``, FLOP budgets).
         amount: fraction (0 ≤ amount < 1) of the units of every hidden layer to remove.
         budget: instead of ``amount``: target cost as a fraction (0 < budget ≤ 1) of the
             original FLOPs (``budget_kind="flops"``) or measured latency (``"latency"``) per
@@ -215,21 +210,22 @@ def prune(model: Any, amount: float | None = None, budget: float | None = None,
         X: sample candidates (model input form, or features of an MLP model) for the
             activity/Taylor scores, the sensitivity search and the fine-tuning.
         fine_tune: distil the pruned model from the unpruned one on ``X``.
-        max_epochs: fine-tuning epochs (early stopping on 10 % of ``X``).
+        epochs: fine-tuning epochs (early stopping on 10 % of ``X``).
+        max_epochs: deprecated name of ``epochs``.
     """
     check_amount_budget(amount, budget)
+    epochs = _renamed_epochs(epochs, max_epochs)
     if budget_kind not in ("flops", "latency"):
         raise ValueError(f"budget_kind must be 'flops' or 'latency', got {budget_kind!r}")
-    if getattr(model, "input_kind", None) == "atoms" and hasattr(model, "module_"):
-        from ._prune_e3nn import prune_gnn
+    if model.compression.prune == "irrep_channels":
+        from ._e3nn_budget import prune_gnn
 
         if budget_kind != "flops":
             raise ValueError("GNN pruning meets FLOP budgets only (budget_kind='flops')")
         return prune_gnn(model, amount, budget, method=method, X=X, fine_tune=fine_tune,
-                         max_epochs=max_epochs, random_state=random_state)
+                         epochs=epochs, random_state=random_state)
     net, rebuild, inputs = _slot(model)
-    if any(type(m).__name__ == "Linear" and "quantized" in type(m).__module__
-           for m in net.modules()):
+    if is_quantized(net):
         raise ValueError("prune before quantize: this model is already int8-quantised")
     x = None if X is None else inputs(model, X)
     scores = unit_importance(net, method, x)
@@ -242,22 +238,33 @@ def prune(model: Any, amount: float | None = None, budget: float | None = None,
         keep = _budget_keep(net, scores, x, float(budget), budget_kind)
     new = rebuild(shrink_mlp(net, keep))
     if fine_tune and X is not None and amount != 0.0:
-        _fine_tune(model, new, X, inputs, max_epochs, random_state)
+        _fine_tune(model, new, X, inputs, epochs, random_state)
     new.pruning_ = {"method": method, "amount": amount, "budget": budget,
                     "sizes_before": net.sizes, "sizes_after": _slot(new)[0].sizes,
                     "flops_before": mlp_flops(net), "flops_after": mlp_flops(_slot(new)[0])}
     return new
 
 
+def _renamed_epochs(epochs: int, max_epochs: int | None) -> int:
+    """``epochs``, or the deprecated ``max_epochs`` when given (with a ``FutureWarning``)."""
+    if max_epochs is None:
+        return int(epochs)
+    import warnings
+
+    warnings.warn("prune(max_epochs=...) is deprecated; use epochs=", FutureWarning,
+                  stacklevel=3)
+    return int(max_epochs)
+
+
 def _fine_tune(teacher: Any, student: Any, X: Any, inputs: Callable[[Any, Any], torch.Tensor],
-               max_epochs: int, random_state: int) -> None:
+               epochs: int, random_state: int) -> None:
     """Match the unpruned network's raw outputs on ``X`` (distillation at the module level)."""
     whole_t, whole_s = teacher.net_, student.net_
     feats = _module_inputs(teacher, X, inputs)
     with torch.no_grad():
         target = whole_t(torch.as_tensor(feats)).detach().double().cpu().numpy()
     dtype = next(whole_s.parameters()).dtype
-    train_mlp(whole_s, feats, target, lr=1e-3, weight_decay=0.0, max_epochs=max_epochs,
+    train_mlp(whole_s, feats, target, lr=1e-3, weight_decay=0.0, max_epochs=epochs,
               batch_size=128, patience=10, val_fraction=0.1, seed=random_state, device="cpu")
     whole_s.to(dtype)
 

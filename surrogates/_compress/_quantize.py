@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .._mlp._net import MLP
 from .._mlp._base import MLPSurrogateBase
+from .._mlp._net import MLP
 from .._mlp._qstate import is_quantized, quantize_mlp
 
 __all__ = ["quantize"]
@@ -65,8 +65,11 @@ def quantize(model: Any, X: Any = None, *, rtol: float = 0.05,
         same.quantization_ = info
         return same
 
-    net = getattr(model, "net_", None)
-    if not isinstance(model, MLPSurrogateBase) or not isinstance(net, MLP):
+    if model.compression.quantize != "mlp" or not isinstance(model, MLPSurrogateBase):
+        return fallback(f"{type(model).__name__} has no nn.Linear MLP body to quantise")
+    model._require_fitted("net_")
+    net = model.net_
+    if not isinstance(net, MLP):
         return fallback(f"{type(model).__name__} has no nn.Linear MLP body to quantise")
     if is_quantized(net):
         info.update(quantized=True, reason="already quantised")

@@ -11,12 +11,10 @@ is faster (or ``torch.compile`` when asked for), falling back to eager PyTorch o
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 import warnings
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable, Sized
 from typing import Any
 
 import numpy as np
@@ -25,31 +23,15 @@ from tqdm.auto import tqdm
 
 from physics import resolve_device
 
-from .._io import MODELS, load_model, prefixed, register_model, write_model_file
+from .._io import MODELS, Saveable, prefixed, register_model
+from .._mlp._base import MLPSurrogateBase
 from .._mlp._net import MLP
-from .._prediction import Prediction
 from .._mlp._qstate import is_quantized
+from .._prediction import Prediction
+from ._batches import chunks, take
 from ._metrics import accuracy, count_parameters, estimate_flops, throughput
 
 __all__ = ["Screener", "chunks", "take"]
-
-
-def take(X: Any, idx: np.ndarray) -> Any:
-    """Items ``idx`` of a candidate list or array, in that order."""
-    if isinstance(X, np.ndarray):
-        return X[idx]
-    return [X[int(i)] for i in idx]
-
-
-def chunks(X: Iterable[Any], size: int) -> Iterator[Any]:
-    """Consecutive chunks of ``size`` items (array slices for arrays, lists otherwise)."""
-    if isinstance(X, np.ndarray):
-        for s in range(0, len(X), size):
-            yield X[s:s + size]
-        return
-    it = iter(X)
-    while chunk := list(itertools.islice(it, size)):
-        yield chunk
 
 
 def _timed(m: torch.nn.Module, example: torch.Tensor, repeats: int = 3) -> float:
@@ -96,7 +78,7 @@ def _accelerate(net: torch.nn.Module, example: torch.Tensor,
 
 
 @register_model
-class Screener:
+class Screener(Saveable):
     """A compressed model plus where it came from and how good and fast it is.
 
     Args:
@@ -132,17 +114,18 @@ class Screener:
     # --- scoring ---------------------------------------------------------------------------
     def featurize(self, candidates: Any, offset: int = 0) -> Any:
         """Features of ``candidates`` (the candidates themselves for models without features)."""
-        if hasattr(self.model, "featurize"):
+        if isinstance(self.model, MLPSurrogateBase):
             return self.model.featurize(candidates, offset=offset)
         return candidates
 
-    def _fast(self, example: np.ndarray) -> Any:
+    def _fast(self, example: np.ndarray) -> MLPSurrogateBase:
+        """The MLP student, its network traced (and compiled) for the CPU when that is
+        faster."""
         if self._scorer is None:
             self._scorer = self.model
-            net = getattr(self.model, "net_", None)
-            on_cpu = is_quantized(net) if net is not None else False
-            on_cpu = on_cpu or resolve_device(getattr(self.model, "device", "cpu")).type == "cpu"
-            if isinstance(net, MLP) and hasattr(self.model, "with_net") and on_cpu:
+            net = self.model.net_
+            on_cpu = is_quantized(net) or resolve_device(self.model.device).type == "cpu"
+            if isinstance(net, MLP) and on_cpu:
                 x = torch.from_numpy(self.model._prep(np.asarray(example[:256], np.float32)))
                 fast = _accelerate(net.cpu(), x, compile=self.compile)
                 if fast is not net:
@@ -152,7 +135,7 @@ class Screener:
 
     def score_features(self, F: Any) -> Prediction:
         """Scores of already featurised candidates (``(n, d)`` for MLP students)."""
-        if not hasattr(self.model, "predict_features"):
+        if not isinstance(self.model, MLPSurrogateBase):
             return self.model.predict(F)
         F = np.asarray(F, dtype=np.float32)
         return self._fast(F).predict_features(F)
@@ -167,7 +150,7 @@ class Screener:
         """
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        total = len(candidates) if hasattr(candidates, "__len__") else None
+        total = len(candidates) if isinstance(candidates, Sized) else None
         parts, done = [], 0
         with tqdm(total=total, desc="screening", unit="cand", disable=not progress,
                   leave=False) as bar:
@@ -237,19 +220,6 @@ class Screener:
         return cls(model, teacher=meta.get("teacher"), metrics=meta.get("metrics"),
                    throughput=meta.get("throughput"), maximize=bool(meta.get("maximize", True)),
                    config=meta.get("config"))
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the screener to one file (no pickle)."""
-        meta, tensors = self._to_state()
-        return write_model_file(path, {"class": "Screener", **meta}, tensors)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Screener:
-        """Load a screener file; never executes code from it (pickles are refused)."""
-        obj = load_model(path)
-        if not isinstance(obj, cls):
-            raise ValueError(f"{str(path)!r} holds a {type(obj).__name__}, not a Screener")
-        return obj
 
     # --- construction ----------------------------------------------------------------------
     @classmethod

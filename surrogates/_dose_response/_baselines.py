@@ -28,13 +28,13 @@ import torch
 
 from physics import resolve_device
 
-from .._base import Surrogate
-from ._curves import check_curves, check_doses
-from ._encoding import AMINO_ACIDS, InputEncoder
-from ._objectives import objective_from_params, params_from_curves, parse_objective
+from .._base import Compression, Surrogate
 from .._io import prefixed, register_model
 from .._mlp._net import MLP, train_mlp
 from .._prediction import Prediction
+from ._curves import check_curves, check_doses
+from ._encoding import AMINO_ACIDS, InputEncoder
+from ._objectives import objective_from_params, params_from_curves, parse_objective
 from ._torch_utils import CastInput, as_torch_dtype, threads_for
 
 __all__ = ["CurveGP", "CurveMLP", "CurveRF"]
@@ -62,6 +62,8 @@ class _CurveBaseline(Surrogate):
     on standardised features ``F`` (n, d) and standardised responses (n, n_doses)."""
 
     input_kind = "sequence"
+    fits = "curves"
+    compression = Compression(student="curves")
 
     @abstractmethod
     def _fit_matrix(self, F: np.ndarray, Y: np.ndarray, W: np.ndarray, mask: np.ndarray) -> None:
@@ -126,6 +128,8 @@ class CurveMLP(_CurveBaseline):
     widths; the AdamW loop's ``epochs, lr, weight_decay, batch_size, patience, val_fraction``;
     ``random_state``; ``device``; ``dtype`` (``"float32"`` or ``"float64"``).
     """
+
+    compression = Compression(student="curves", default_student="half")
 
     def __init__(self, objective: str = "ec50", alphabet: str = AMINO_ACIDS,
                  hidden: Sequence[int] = (64, 64), epochs: int = 800, lr: float = 3e-3,

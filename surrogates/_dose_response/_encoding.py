@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
 
 __all__ = ["AMINO_ACIDS", "InputEncoder"]
 
@@ -126,7 +127,7 @@ class InputEncoder:
 
     def _check_fitted(self) -> None:
         if self.mode is None:
-            raise RuntimeError("InputEncoder is not fitted; call fit(X) first")
+            raise NotFittedError("this InputEncoder is not fitted yet: call fit(X) first")
 
     # --- persistence -----------------------------------------------------------------------
     def to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

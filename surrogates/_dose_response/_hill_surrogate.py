@@ -27,14 +27,14 @@ import torch
 
 from physics import resolve_device
 
-from .._base import Surrogate, register_surrogate
+from .._base import Compression, Surrogate, register_surrogate
+from .._io import prefixed
+from .._mlp._net import train_mlp
+from .._prediction import Prediction
 from ._curves import check_curves, check_doses
 from ._encoding import AMINO_ACIDS, InputEncoder
 from ._hill_net import PARAMS, HillNet, ParamTargets
 from ._objectives import objective_from_params, parse_objective
-from .._io import prefixed
-from .._mlp._net import train_mlp
-from .._prediction import Prediction
 from ._torch_utils import as_torch_dtype, threads_for
 
 __all__ = ["HillSurrogate"]
@@ -70,6 +70,8 @@ class HillSurrogate(Surrogate):
     """
 
     input_kind = "sequence"
+    fits = "curves"
+    compression = Compression(student="curves", prune="epistatic_units", default_student="half")
 
     def __init__(self, objective: str = "ec50", increasing: bool | None = True,
                  positive: bool = False,

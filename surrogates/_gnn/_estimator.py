@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 from ase import Atoms
-from sklearn.exceptions import NotFittedError
 
 from physics._device import resolve_device
 
-from .._base import Surrogate, register_surrogate
+from .._base import DEPRECATED, Compression, Surrogate, register_surrogate
 from .._io import prefixed
 from .._prediction import Prediction
 from ._data import VECTOR_TARGETS, read_labels
@@ -97,7 +96,7 @@ class EquivariantGNN(Surrogate):
         energy_weight, force_weight: loss weights (forces used when present for ``energy``).
         ema_decay: decay of the exponential moving average of weights used for prediction.
         patience: early stopping after this many epochs without validation improvement.
-        valid_fraction: held-out share of the structures for early stopping.
+        val_fraction: held-out share of the structures for early stopping.
         max_time: training-time budget in seconds (``None``: train all ``epochs``).
         max_time_clock: what ``max_time`` counts: ``"wall"`` seconds, or ``"cpu"`` seconds
             of this process (fair budgets on a shared machine).
@@ -111,6 +110,7 @@ class EquivariantGNN(Surrogate):
         dtype: ``"float32"`` or ``"float64"``.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         random_state: seed of initial weights, shuffling and the validation split.
+        valid_fraction: deprecated name of ``val_fraction`` (removed in the next release).
 
     Learned attributes: ``module_`` (the network), ``config_``, ``elements_`` (atomic numbers
     seen in training), ``reference_`` (per-element reference values, float64), ``history_``
@@ -119,6 +119,8 @@ class EquivariantGNN(Surrogate):
     """
 
     input_kind = "atoms"
+    compression = Compression(student="structures", prune="irrep_channels",
+                              default_student="fingerprint")
 
     def __init__(self, target: str = "energy", lmax: int = 2, channels: int = 32,
                  n_layers: int = 2, cutoff: float = 5.0, n_radial: int = 8,
@@ -127,9 +129,10 @@ class EquivariantGNN(Surrogate):
                  epochs: int = 100, batch_size: int = 16,
                  lr: float = 5e-3, weight_decay: float = 1e-6, energy_weight: float = 1.0,
                  force_weight: float = 10.0, ema_decay: float = 0.99, patience: int = 20,
-                 valid_fraction: float = 0.1, max_time: float | None = None,
+                 val_fraction: float = 0.1, max_time: float | None = None,
                  max_time_clock: str = "wall", pretrain: float = 0.0,
-                 dtype: str = "float32", device: str = "auto", random_state: int = 0) -> None:
+                 dtype: str = "float32", device: str = "auto", random_state: int = 0,
+                 valid_fraction: float | str = DEPRECATED) -> None:
         self.target = target
         self.lmax = lmax
         self.channels = channels
@@ -147,16 +150,18 @@ class EquivariantGNN(Surrogate):
         self.force_weight = force_weight
         self.ema_decay = ema_decay
         self.patience = patience
-        self.valid_fraction = valid_fraction
+        self.val_fraction = val_fraction
         self.max_time = max_time
         self.max_time_clock = max_time_clock
         self.pretrain = pretrain
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.valid_fraction = valid_fraction
 
     # --- fitting ---------------------------------------------------------------------------
-    def _check_params(self) -> torch.dtype:
+    def _check_params(self) -> tuple[torch.dtype, float]:
+        """The dtype, and the validation share (read once: its old name warns)."""
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}")
         if not (self.cutoff > 0 and self.n_radial >= 1 and self.n_layers >= 1):
@@ -165,9 +170,10 @@ class EquivariantGNN(Surrogate):
             raise ValueError(f"max_time_clock must be 'wall' or 'cpu', got {self.max_time_clock!r}")
         if not 0.0 <= self.pretrain < 1.0:
             raise ValueError(f"pretrain must be in [0, 1), got {self.pretrain}")
-        if not 0.0 <= self.valid_fraction < 1.0:
-            raise ValueError(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
-        return _DTYPES[self.dtype]
+        val_fraction = self._renamed("val_fraction", "valid_fraction")
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        return _DTYPES[self.dtype], float(val_fraction)
 
     @property
     def _is_extensive(self) -> bool:
@@ -182,7 +188,7 @@ class EquivariantGNN(Surrogate):
         targets = kwargs.pop("targets", y)
         if kwargs:
             raise TypeError(f"fit() got unexpected arguments {sorted(kwargs)}")
-        dtype = self._check_params()
+        dtype, val_fraction = self._check_params()
         structures = check_structures(X)
         vector = self.target in VECTOR_TARGETS
         labels = read_labels(structures, targets, self.target,
@@ -213,7 +219,8 @@ class EquivariantGNN(Surrogate):
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
             weight_decay=float(self.weight_decay), energy_weight=float(self.energy_weight),
             force_weight=float(self.force_weight), ema_decay=float(self.ema_decay),
-            patience=int(self.patience), valid_fraction=float(self.valid_fraction),
+            patience=int(self.patience),
+            val_fraction=val_fraction,
             seed=int(self.random_state),
             max_time=None if self.max_time is None else float(self.max_time),
             max_time_clock=str(self.max_time_clock),
@@ -297,17 +304,29 @@ class EquivariantGNN(Surrogate):
 
     # --- prediction ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call "
-                                 "fit(structures, targets) first")
+        self._require_fitted("module_")
+
+    def predicts_forces(self) -> bool:
+        """Forces −∂E/∂x come with a (fitted) total-energy model."""
+        return self.target == "energy"
 
     def _graphs(self, X: Sequence[Atoms]) -> list[GraphData]:
         self._check_fitted()
         structures = check_structures(X)
         return [to_graph_data(a, self.config_.cutoff, k) for k, a in enumerate(structures)]
 
-    def _run(self, graphs: list[GraphData], forces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Outputs (n,) or (n, 3) in float64 (reference added) and, if asked, forces."""
+    def batched_graph(self, X: Sequence[Atoms]) -> Any:
+        """Structures ``X`` as one batched graph in this model's species order, dtype and
+        device (what the network reads; for pruning and FLOP counts)."""
+        param = next(self.module_.parameters())
+        index = {z: k for k, z in enumerate(self.elements_)}
+        return batch_graphs(self._graphs(X), index, param.dtype, param.device)
+
+    def _run(self, graphs: list[GraphData], forces: bool, reference: bool = True
+             ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """Outputs (n,) or (n, 3) in float64 and, if asked, forces (else ``None``).
+        ``reference=False`` leaves out the per-element reference part: the network's own
+        residual output (what pruning distils)."""
         param = next(self.module_.parameters())
         index = {z: k for k, z in enumerate(self.elements_)}
         outs, force_list = [], []
@@ -324,10 +343,10 @@ class EquivariantGNN(Surrogate):
                     out = self.module_(g)
             outs.append(out.detach().to("cpu", torch.float64).numpy())
         mean = np.concatenate(outs)
-        if not self.config_.vector:
+        if reference and not self.config_.vector:
             counts = self._counts(graphs, self.elements_)
             mean = mean + self._reference_part(counts, self.reference_, self.config_.extensive)
-        return mean, force_list
+        return mean, (force_list if forces else None)
 
     def predict(self, X: Sequence[Atoms]) -> Prediction:
         """The configured target per structure: (n,) or (n, 3) for the dipole."""

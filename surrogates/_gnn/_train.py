@@ -40,7 +40,7 @@ class TrainSettings:
     force_weight: float
     ema_decay: float
     patience: int
-    valid_fraction: float
+    val_fraction: float
     seed: int
     max_time: float | None = None  # seconds of training, None: no limit
     max_time_clock: str = "wall"  # "wall" (time.perf_counter) or "cpu" (time.process_time)
@@ -118,7 +118,7 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
     rng = np.random.default_rng(s.seed)
     n = len(graphs)
     order = rng.permutation(n)
-    n_valid = min(round(s.valid_fraction * n), n - 1) if n >= 4 else 0
+    n_valid = min(round(s.val_fraction * n), n - 1) if n >= 4 else 0
     valid_idx, train_idx = order[:n_valid], order[n_valid:]
     uses_forces = forces is not None and s.force_weight > 0 and module.config.extensive
     batch_size = max(1, int(s.batch_size))

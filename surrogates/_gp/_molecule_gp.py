@@ -37,10 +37,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, WhiteKernel
 
-from .._base import Surrogate, register_surrogate
-from ._descriptors import descriptor_matrix, descriptor_names, signed_log
+from .._base import Compression, Surrogate, register_surrogate
 from .._mlp._fingerprint import as_smiles, morgan_counts
 from .._prediction import Prediction
+from ._descriptors import descriptor_matrix, descriptor_names, signed_log
 
 __all__ = ["MoleculeGP", "TanimotoKernel"]
 
@@ -107,6 +107,7 @@ class MoleculeGP(Surrogate):
 
     input_kind = "smiles"
     native_std = True
+    compression = Compression(default_student="fingerprint")
 
     def __init__(self, radius: int = 2, n_bits: int = 2048,
                  descriptors: Sequence[str] | None = None, clip: float = 10.0,

@@ -23,8 +23,8 @@ import torch
 from physics import resolve_device
 
 from .._base import Surrogate
-from ._net import MLP, train_mlp
 from .._prediction import Prediction
+from ._net import MLP, train_mlp
 from ._qstate import is_quantized, mlp_from_tensors, mlp_tensors
 
 __all__ = ["MLPSurrogateBase"]
@@ -32,8 +32,9 @@ __all__ = ["MLPSurrogateBase"]
 
 class MLPSurrogateBase(Surrogate):
     """Base of MLP regressors; subclasses set ``hidden``, ``lr``, ``weight_decay``,
-    ``max_epochs``, ``batch_size``, ``patience``, ``val_fraction``, ``warm_start``, ``device``
-    and ``random_state`` in ``__init__`` and implement :meth:`featurize`.
+    ``epochs``, ``batch_size``, ``patience``, ``val_fraction``, ``warm_start``, ``device``,
+    ``random_state`` (and the deprecated ``max_epochs``) in ``__init__`` and implement
+    :meth:`featurize`.
 
     ``warm_start=True`` on a fitted model makes ``fit`` continue from the current weights and
     scalings (how a pruned model is fine-tuned).
@@ -50,7 +51,7 @@ class MLPSurrogateBase(Surrogate):
 
     def _check_features(self, F: Any) -> np.ndarray:
         F = np.asarray(F, dtype=np.float32)
-        width = getattr(self, "n_features_in_", None)
+        width = vars(self).get("n_features_in_")
         if F.ndim != 2 or (width is not None and F.shape[1] != width):
             raise ValueError(f"features must have shape (n, {width or 'd'}), got {F.shape}")
         return F
@@ -76,8 +77,8 @@ class MLPSurrogateBase(Surrogate):
             y_std: optional target spreads ``(n,)`` (an ensemble's std; ``nan`` where unknown)
                 learned as a second output so :meth:`predict` returns a ``std``.
         """
-        warm = bool(self.warm_start) and hasattr(self, "net_")
-        if not warm and hasattr(self, "n_features_in_"):
+        warm = bool(self.warm_start) and self.is_fitted("net_")
+        if not warm and self.is_fitted("n_features_in_"):
             del self.n_features_in_
         F = self._check_features(F)
         y = np.asarray(y, dtype=float).reshape(-1)
@@ -110,7 +111,8 @@ class MLPSurrogateBase(Surrogate):
             self.net_ = MLP(self._sizes(), log_input=self.log_input)
         self.history_ = train_mlp(
             self.net_, self._prep(F), Y, W, lr=self.lr, weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs, batch_size=self.batch_size, patience=self.patience,
+            max_epochs=self._renamed("epochs", "max_epochs"), batch_size=self.batch_size,
+            patience=self.patience,
             val_fraction=self.val_fraction, seed=int(self.random_state),
             device=resolve_device(self.device))
         self.net_.to("cpu")
@@ -126,8 +128,7 @@ class MLPSurrogateBase(Surrogate):
 
     def predict_features(self, F: Any, batch_size: int = 8192) -> Prediction:
         """Predict from features ``F`` ``(n, d)`` in batches of ``batch_size`` rows."""
-        if not hasattr(self, "net_"):
-            raise ValueError(f"{type(self).__name__} is not fitted; call fit first")
+        self._require_fitted("net_")
         F = self._prep(self._check_features(F))
         dev = torch.device("cpu") if is_quantized(self.net_) else resolve_device(self.device)
         net = self.net_.to(dev) if isinstance(self.net_, torch.nn.Module) else self.net_
@@ -152,8 +153,7 @@ class MLPSurrogateBase(Surrogate):
 
     # --- persistence -----------------------------------------------------------------------
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        if not hasattr(self, "net_"):
-            raise ValueError(f"{type(self).__name__} is not fitted; nothing to save")
+        self._require_fitted("net_")
         params = self.get_params()
         params["hidden"] = [int(h) for h in params["hidden"]]
         meta = {"params": params, "sizes": self._sizes(), "y_mean": self.y_mean_,

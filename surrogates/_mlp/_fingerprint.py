@@ -15,8 +15,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from ase import Atoms
 
-from .._base import register_surrogate
+from .._base import DEPRECATED, Compression, register_surrogate
 from ._base import MLPSurrogateBase
 
 __all__ = ["FingerprintSurrogate", "MLPSurrogate", "as_smiles", "morgan_counts"]
@@ -30,7 +31,7 @@ def as_smiles(X: Any) -> list[str]:
     for i, item in enumerate(X):
         if isinstance(item, str):
             out.append(item)
-        elif hasattr(item, "info") and isinstance(item.info.get("smiles"), str):
+        elif isinstance(item, Atoms) and isinstance(item.info.get("smiles"), str):
             out.append(item.info["smiles"])
         else:
             raise ValueError(f"candidate {i}: expected a SMILES str or ase.Atoms with "
@@ -73,33 +74,38 @@ class FingerprintSurrogate(MLPSurrogateBase):
         n_bits: fingerprint length (hashed), the network's input width.
         hidden: hidden layer widths, e.g. ``(512, 256)``.
         lr, weight_decay: AdamW settings.
-        max_epochs, batch_size, patience, val_fraction: training loop; early stopping on a
+        epochs, batch_size, patience, val_fraction: training loop; early stopping on a
             held-out ``val_fraction`` keeps the best weights.
         warm_start: when ``True`` and already fitted, ``fit`` continues from the current
             weights and target scaling (used to fine-tune a pruned model).
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         random_state: seeds initialisation, split and batch order.
+        max_epochs: deprecated name of ``epochs`` (removed in the next release).
     """
 
     input_kind = "smiles"
     log_input = True
+    compression = Compression(student="features", prune="mlp_units", quantize="mlp",
+                              sample_weight=True, default_student="fingerprint")
 
     def __init__(self, radius: int = 2, n_bits: int = 2048, hidden: Sequence[int] = (512, 256),
-                 lr: float = 1e-3, weight_decay: float = 1e-4, max_epochs: int = 300,
+                 lr: float = 1e-3, weight_decay: float = 1e-4, epochs: int = 300,
                  batch_size: int = 128, patience: int = 20, val_fraction: float = 0.1,
-                 warm_start: bool = False, device: str = "auto", random_state: int = 0) -> None:
+                 warm_start: bool = False, device: str = "auto", random_state: int = 0,
+                 max_epochs: int | str = DEPRECATED) -> None:
         self.radius = radius
         self.n_bits = n_bits
         self.hidden = hidden
         self.lr = lr
         self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
+        self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
         self.val_fraction = val_fraction
         self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
+        self.max_epochs = max_epochs
 
     def featurize(self, X: Any, offset: int = 0) -> np.ndarray:
         """SMILES (or Atoms with ``info["smiles"]``) → ``(n, n_bits)`` float32 counts.
@@ -118,21 +124,25 @@ class MLPSurrogate(MLPSurrogateBase):
 
     input_kind = "vector"
     standardize_input = True
+    compression = Compression(student="features", prune="mlp_units", quantize="mlp",
+                              sample_weight=True, default_student="mlp")
 
     def __init__(self, hidden: Sequence[int] = (128, 64), lr: float = 1e-3,
-                 weight_decay: float = 1e-4, max_epochs: int = 300, batch_size: int = 128,
+                 weight_decay: float = 1e-4, epochs: int = 300, batch_size: int = 128,
                  patience: int = 20, val_fraction: float = 0.1, warm_start: bool = False,
-                 device: str = "auto", random_state: int = 0) -> None:
+                 device: str = "auto", random_state: int = 0,
+                 max_epochs: int | str = DEPRECATED) -> None:
         self.hidden = hidden
         self.lr = lr
         self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
+        self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
         self.val_fraction = val_fraction
         self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
+        self.max_epochs = max_epochs
 
     def featurize(self, X: Any, offset: int = 0) -> np.ndarray:
         """Design vectors ``(n, d)`` → float32; a non-finite entry names its row."""

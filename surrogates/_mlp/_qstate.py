@@ -19,7 +19,7 @@ from torch import nn
 
 from ._net import MLP
 
-__all__ = ["is_quantized", "mlp_from_tensors", "mlp_tensors", "quantize_mlp"]
+__all__ = ["is_qlinear", "is_quantized", "mlp_from_tensors", "mlp_tensors", "quantize_mlp"]
 
 
 @contextmanager
@@ -33,10 +33,11 @@ def _quiet() -> Iterator[None]:
 
 def is_quantized(net: nn.Module) -> bool:
     """True when ``net`` holds dynamically quantised linear layers."""
-    return any(_is_qlinear(m) for m in net.modules())
+    return any(is_qlinear(m) for m in net.modules())
 
 
-def _is_qlinear(module: nn.Module) -> bool:
+def is_qlinear(module: nn.Module) -> bool:
+    """True for a dynamically quantised (int8) linear layer."""
     return type(module).__name__ == "Linear" and "quantized" in type(module).__module__
 
 
@@ -57,7 +58,7 @@ def mlp_tensors(net: MLP) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu() for k, v in net.state_dict().items()}
     out: dict[str, torch.Tensor] = {}
     for i, layer in enumerate(net.layers):
-        if not _is_qlinear(layer):
+        if not is_qlinear(layer):
             out[f"layers.{i}.weight"] = layer.weight.detach().cpu()
             out[f"layers.{i}.bias"] = layer.bias.detach().cpu()
             continue

@@ -23,6 +23,7 @@ import torch
 from physics import CandidateError, Simulator, register_simulator
 from physics._base import SIMULATORS
 from surrogates import SURROGATES, Prediction, Surrogate, register_surrogate
+from tests.active_learning._toml import write_campaign
 
 PEAK = np.array([0.7, 0.3])
 
@@ -122,43 +123,21 @@ def write_pool(folder: Path, n: int = 300, seed: int = 0) -> Path:
 def write_config(folder: Path, *, budget: int = 40, batch_size: int = 8, initial: int = 8,
                  seed: int = 0, workers: int = 1, acquisition: str = "ucb",
                  storage: str | None = None, sleep: float = 0.0, fail_fraction: float = 0.0,
-                 log_dir: str | None = None, n: int = 300, extra: str = "") -> Path:
-    """A campaign TOML on the synthetic landscape; returns its path."""
+                 log_dir: str | None = None, n: int = 300,
+                 more: dict[str, dict[str, Any]] | None = None) -> Path:
+    """A campaign TOML on the synthetic landscape; ``more`` adds or replaces keys per
+    section (``{"campaign": {"rounds": 3}}``). Returns its path."""
     write_pool(folder, n=n)
-    sim = [f"sleep = {sleep}", f"fail_fraction = {fail_fraction}"]
-    if log_dir:
-        sim.append(f'log_dir = "{log_dir}"')
-    store = f'storage = "{storage}"\n' if storage else ""
-    text = f"""
-[campaign]
-name = "synthetic"
-objective = "y"
-direction = "maximize"
-budget = {budget}
-batch_size = {batch_size}
-initial = {initial}
-seed = {seed}
-workers = {workers}
-{store}{extra}
-[pool]
-kind = "designs"
-path = "pool.csv"
-id_column = "id"
-
-[simulator]
-kind = "scout-test-landscape"
-{chr(10).join(sim)}
-
-[surrogate]
-kind = "scout-test-rff"
-ensemble = 4
-
-[acquisition]
-kind = "{acquisition}"
-"""
-    path = folder / "campaign.toml"
-    path.write_text(text)
-    return path
+    return write_campaign(folder, {
+        "campaign": {"name": "synthetic", "objective": "y", "direction": "maximize",
+                     "budget": budget, "batch_size": batch_size, "initial": initial,
+                     "seed": seed, "workers": workers, "storage": storage},
+        "pool": {"kind": "designs", "path": "pool.csv", "id_column": "id"},
+        "simulator": {"kind": "scout-test-landscape", "sleep": sleep,
+                      "fail_fraction": fail_fraction, "log_dir": log_dir},
+        "surrogate": {"kind": "scout-test-rff", "ensemble": 4},
+        "acquisition": {"kind": acquisition},
+    }, more)
 
 
 def worker_entry(config_path: str, max_trials: int | None = None,

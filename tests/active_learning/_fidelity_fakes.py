@@ -11,8 +11,8 @@ import numpy as np
 
 from physics import LookupSimulator, register_simulator
 from physics._base import SIMULATORS
-
 from tests.active_learning import _fakes
+from tests.active_learning._toml import write_campaign
 
 
 class LoggedLookup(LookupSimulator):
@@ -65,42 +65,14 @@ def write_config(folder: Path, *, budget: int = 16, batch_size: int = 4, initial
     """A multi-fidelity campaign TOML (expensive and cheap lookups, RFF ridge teacher)."""
     write_tables(folder, cheap_missing=cheap_missing)
     (folder / "cheaplog").mkdir(exist_ok=True)
-    text = f"""
-[campaign]
-name = "mf"
-objective = "y"
-direction = "maximize"
-budget = {budget}
-batch_size = {batch_size}
-initial = {initial}
-seed = 0
-
-[pool]
-kind = "designs"
-path = "pool.csv"
-id_column = "id"
-
-[simulator]
-kind = "lookup"
-path = "expensive.csv"
-value_column = "y"
-
-[fidelity]
-kind = "scout-test-logged-lookup"
-path = "cheap.csv"
-value_column = "y"
-log_to = "{folder / 'cheaplog'}"
-sleep = {sleep}
-per_round = {per_round}
-use_as_feature = {str(use_as_feature).lower()}
-
-[surrogate]
-kind = "scout-test-rff"
-ensemble = 4
-
-[acquisition]
-kind = "{acquisition}"
-"""
-    path = folder / "campaign.toml"
-    path.write_text(text)
-    return path
+    return write_campaign(folder, {
+        "campaign": {"name": "mf", "objective": "y", "direction": "maximize",
+                     "budget": budget, "batch_size": batch_size, "initial": initial, "seed": 0},
+        "pool": {"kind": "designs", "path": "pool.csv", "id_column": "id"},
+        "simulator": {"kind": "lookup", "path": "expensive.csv", "value_column": "y"},
+        "fidelity": {"kind": "scout-test-logged-lookup", "path": "cheap.csv",
+                     "value_column": "y", "log_to": str(folder / "cheaplog"), "sleep": sleep,
+                     "per_round": per_round, "use_as_feature": use_as_feature},
+        "surrogate": {"kind": "scout-test-rff", "ensemble": 4},
+        "acquisition": {"kind": acquisition},
+    })

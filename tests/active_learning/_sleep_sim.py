@@ -27,8 +27,8 @@ import numpy as np
 
 from physics import Simulator, register_simulator
 from physics._base import SIMULATORS
-
 from tests.active_learning import _fakes  # noqa: F401  (registers scout-test-rff for campaign configs)
+from tests.active_learning._toml import write_campaign
 
 FAULTS = {0: "none", 1: "raise", 2: "nan", 3: "inf", 4: "hang"}
 
@@ -91,42 +91,22 @@ def write_config(folder: Path, *, n: int = 40, seconds: float = 0.5, storage: st
                  budget: int | None = None, batch_size: int = 8, initial: int | None = None,
                  faults: dict[int, int] | None = None, log_dir: Path | None = None,
                  hang: float = 3600.0, max_retries: int = 2, name: str = "scaleout",
-                 extra: str = "") -> Path:
-    """A campaign TOML on the sleep simulator (surrogate: the cheap RFF ridge)."""
+                 more: dict[str, dict[str, Any]] | None = None) -> Path:
+    """A campaign TOML on the sleep simulator (surrogate: the cheap RFF ridge); ``more`` adds
+    or replaces keys per section (``{"executor": {"kind": "local", "n_workers": 3}}``)."""
     write_pool(folder, n, faults)
     batch_size = min(batch_size, budget or n)
-    store = f'storage = "{storage}"\n' if storage else ""
-    log = f'log_dir = "{log_dir}"\n' if log_dir else ""
-    text = f"""[campaign]
-name = "{name}"
-objective = "y"
-direction = "maximize"
-budget = {budget or n}
-batch_size = {batch_size}
-initial = {initial or batch_size}
-seed = 7
-max_retries = {max_retries}
-{store}
-[pool]
-kind = "designs"
-path = "pool.csv"
-id_column = "id"
-
-[simulator]
-kind = "scout-test-sleep"
-seconds = {seconds}
-hang = {hang}
-{log}
-[surrogate]
-kind = "scout-test-rff"
-ensemble = 3
-
-[acquisition]
-kind = "ucb"
-{extra}"""
-    path = folder / "campaign.toml"
-    path.write_text(text)
-    return path
+    return write_campaign(folder, {
+        "campaign": {"name": name, "objective": "y", "direction": "maximize",
+                     "budget": budget or n, "batch_size": batch_size,
+                     "initial": initial or batch_size, "seed": 7, "max_retries": max_retries,
+                     "storage": storage},
+        "pool": {"kind": "designs", "path": "pool.csv", "id_column": "id"},
+        "simulator": {"kind": "scout-test-sleep", "seconds": seconds, "hang": hang,
+                      "log_dir": None if log_dir is None else str(log_dir)},
+        "surrogate": {"kind": "scout-test-rff", "ensemble": 3},
+        "acquisition": {"kind": "ucb"},
+    }, more)
 
 
 MODULE = __name__  # what worker processes import to know the test simulator
@@ -165,8 +145,8 @@ def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
     ``simulated`` (x0 -> times simulated to the end) and ``pool`` (the design vectors).
     """
     from active_learning._execution._executors import LocalExecutor
+    from active_learning._ledger._keys import FINISHED_KEY
     from active_learning._ledger._session import open_session
-    from active_learning._execution._worker import FINISHED_KEY
 
     log_dir = folder / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -196,6 +176,18 @@ def run_workers(folder: Path, storage: str, n_workers: int, n: int = 16,
     X = np.asarray(session.pool.get(np.arange(n), "vector"))
     return {"wall": wall, "records": records, "devices": devices,
             "simulated": simulated(log_dir), "pool": X, "trials": ledger.trials()}
+
+
+def max_concurrency(trials: list[Any]) -> int:
+    """The most trials that were RUNNING at one moment (from their start and end times): a
+    measure of parallel work that does not depend on how loaded the machine is."""
+    events = sorted([(t.datetime_start, 1) for t in trials]
+                    + [(t.datetime_complete, -1) for t in trials])
+    now = best = 0
+    for _, step in events:
+        now += step
+        best = max(best, now)
+    return best
 
 
 def check_exactly_once(out: dict[str, Any], n: int) -> None:

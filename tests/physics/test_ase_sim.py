@@ -69,7 +69,7 @@ def test_emt_forces_are_minus_the_energy_gradient():
 def test_callable_calculator_and_failures_named():
     sim = ASESimulator(lambda **kw: LennardJones(sigma=1.0, **kw), targets=["energy"])
     (res,) = sim.evaluate([molecule("H2O")])
-    assert res.ok and set(res.values) == {"energy"}
+    assert res.ok and set(res.values) == {"energy", "numbers", "positions"}
     (bad,) = ASESimulator("emt").evaluate([bulk("Si")])
     assert not bad.ok and "EMT failed on Si2" in bad.error and "Si" in bad.error
 

@@ -38,6 +38,10 @@ class _MissingTarget(_Good):
     targets = ("y", "z")
 
 
+class _UnknownInput(_Good):
+    input_kind = "smiles-ish"  # not one of physics.INPUT_KINDS
+
+
 class _NoReason(_Good):
     def evaluate(self, candidates):
         from physics import SimulationResult
@@ -84,6 +88,7 @@ def _run_suite(sim: Simulator) -> list[str]:
     (_Reorders, "test_one_result_per_item_in_order"),
     (_MissingTarget, "test_targets_present_and_finite"),
     (_NoReason, "test_failures_carry_reasons_and_never_raise"),
+    (_UnknownInput, "test_declares_what_it_reads_and_returns"),
 ])
 def test_suite_catches_broken_simulators(broken, caught):
     assert _run_suite(_Good()) == []

@@ -155,3 +155,14 @@ def test_misconfiguration_raises():
         XTB(n_threads=0)
     sim = make_simulator("xtb", method="gfn1")
     assert isinstance(sim, XTB) and sim.method == "GFN1-xTB"
+
+
+def test_result_carries_the_structure_its_values_belong_to():
+    water = molecule("H2O")
+    res = XTB().evaluate([water, "CCO"])
+    np.testing.assert_array_equal(res[0].values["numbers"], water.numbers)
+    np.testing.assert_allclose(res[0].values["positions"], water.positions, atol=1e-12)
+    built = smiles_to_atoms("CCO")  # a SMILES candidate: the geometry xTB built and used
+    np.testing.assert_array_equal(res[1].values["numbers"], built.numbers)
+    np.testing.assert_allclose(res[1].values["positions"], built.positions, atol=1e-9)
+    assert res[1].values["forces"].shape == res[1].values["positions"].shape

@@ -29,11 +29,11 @@ class _Ridge(Surrogate):
         return self
 
     def predict(self, X):
-        if not hasattr(self, "coef_"):
-            raise ValueError("_Ridge is not fitted yet: call fit first")
+        self._require_fitted("coef_")
         return Prediction(np.c_[np.asarray(X, dtype=float), np.ones(len(X))] @ self.coef_)
 
     def _to_state(self):
+        self._require_fitted("coef_")
         return {"params": self.get_params()}, {"coef": torch.as_tensor(self.coef_)}
 
     @classmethod
@@ -112,3 +112,31 @@ def test_conformance_catches_nondeterminism():
     data = (X, (X.sum(1),), {}, X)
     with pytest.raises(AssertionError):
         SurrogateConformance().test_deterministic_for_fixed_random_state(_Noisy(), data)
+
+
+def _ridge_data():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    return (X, (X.sum(1),), {}, X)
+
+
+def test_conformance_catches_a_model_with_its_own_not_fitted_error():
+    class _OwnError(_Ridge):  # the drift the suite used to let through: RuntimeError
+        def predict(self, X):
+            if "coef_" not in vars(self):
+                raise RuntimeError("_OwnError is not fitted yet; call fit() first")
+            return super().predict(X)
+
+    suite = SurrogateConformance()
+    suite.test_predict_before_fit_raises_clearly(_Ridge(), _ridge_data())
+    with pytest.raises(RuntimeError, match="not fitted"):
+        suite.test_predict_before_fit_raises_clearly(_OwnError(), _ridge_data())
+
+
+def test_conformance_catches_undeclared_capabilities():
+    class _Undeclared(_Ridge):
+        fits = "spectra"  # not one of surrogates._base.FITS
+
+    suite = SurrogateConformance()
+    suite.test_declares_its_capabilities(_Ridge())
+    with pytest.raises(AssertionError, match="fits"):
+        suite.test_declares_its_capabilities(_Undeclared())

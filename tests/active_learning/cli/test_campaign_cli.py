@@ -16,7 +16,6 @@ from active_learning._cli._campaign import (
     worker_command,
 )
 from surrogates import Ensemble
-
 from tests.active_learning import _fakes
 
 

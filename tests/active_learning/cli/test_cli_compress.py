@@ -17,7 +17,7 @@ POOL = [pre + "C" * k + post for k in range(1, 8) for pre in ("", "c1ccccc1")
 
 def test_compress_writes_screener_and_report(tmp_path):
     y = np.array([len(s) for s in POOL], dtype=float)
-    fp = FingerprintSurrogate(n_bits=128, hidden=(16,), max_epochs=20, device="cpu")
+    fp = FingerprintSurrogate(n_bits=128, hidden=(16,), epochs=20, device="cpu")
     teacher = Ensemble(fp, n_members=2).fit(POOL, y).save(tmp_path / "teacher.safetensors")
     (tmp_path / "pool.smi").write_text("\n".join(f"{s} mol{i}" for i, s in enumerate(POOL)))
     out = tmp_path / "s" / "screener.safetensors"

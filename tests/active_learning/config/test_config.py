@@ -191,18 +191,25 @@ def test_target_window_and_sequence_library(tmp_path):
         CampaignConfig.from_dict(data, tmp_path)
 
 
-def test_lookup_objective_and_simulator_input(tmp_path, monkeypatch):
-    class _Lookup(physics.Simulator):
+def test_declared_input_kind_and_targets_decide_simulator_input_and_objective(
+        tmp_path, monkeypatch):
+    class _Table(physics.Simulator):  # any kind name: only its declarations count
+        input_kind = "id"
+
+        @classmethod
+        def targets_for(cls, options):
+            return (options.get("value_column", "score"),)
+
         def __init__(self, path: str, key_column: str = "id", value_column: str = "score"):
             self.path = path
 
         def evaluate_one(self, candidate):
             return {}
 
-    monkeypatch.setitem(physics.SIMULATORS, "lookup", _Lookup)
+    monkeypatch.setitem(physics.SIMULATORS, "my-table", _Table)
     (tmp_path / "t.csv").write_text("id,score\n")
     data = _base(tmp_path)
-    data["simulator"] = {"kind": "lookup", "path": "t.csv", "value_column": "score"}
+    data["simulator"] = {"kind": "my-table", "path": "t.csv", "value_column": "score"}
     data["campaign"]["objective"] = "score"
     cfg = CampaignConfig.from_dict(data, tmp_path)
     assert cfg.pool.simulator_input == "id"  # a lookup table is keyed by id

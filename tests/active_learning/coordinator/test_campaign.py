@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from active_learning._coordinator._campaign import Campaign, round_key
+from active_learning._coordinator._campaign import Campaign
+from active_learning._ledger._keys import round_key
 from active_learning._ledger._session import open_session
-
 from tests.active_learning import _fakes
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -65,7 +65,7 @@ def test_failures_are_recorded_with_reasons_and_campaign_completes(tmp_path):
 
 def test_rounds_and_patience_stop(tmp_path):
     cfg = _fakes.write_config(tmp_path, budget=200, batch_size=4, initial=4,
-                              extra="rounds = 3\n")
+                              more={"campaign": {"rounds": 3}})
     summary = Campaign.from_toml(cfg, progress=False).run()
     assert summary["rounds"] == 3 and summary["evaluations"] == 12
     assert summary["stop_reason"] == "3 rounds done"

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from active_learning._coordinator._campaign import Campaign, round_key
-from active_learning._coordinator._fidelity import cheap_records
+from active_learning._coordinator._campaign import Campaign
+from active_learning._ledger._keys import cheap_records, round_key
 from active_learning._ledger._session import open_session
-
 from tests.active_learning import _fidelity_fakes as ff
 
 ROOT = Path(__file__).resolve().parents[3]

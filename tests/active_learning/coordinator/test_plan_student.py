@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from active_learning._coordinator._campaign import Campaign
 from surrogates import MLPSurrogate, Screener
-
 from tests.active_learning import _fakes
 
 
@@ -12,7 +11,7 @@ def test_compression_student_table_is_honoured(tmp_path):
     cfg = _fakes.write_config(tmp_path, budget=15, batch_size=5, initial=10, n=200)
     cfg.write_text(cfg.read_text() + "\n[compression]\nenabled = true\nscreen_fraction = 0.2\n"
                    "prune_amount = 0.0\n\n[compression.student]\nkind = \"mlp\"\n"
-                   "hidden = [7]\nmax_epochs = 30\n")
+                   "hidden = [7]\nepochs = 30\n")
     summary = Campaign.from_toml(cfg, progress=False).run()
     assert summary["evaluations"] == 15
     screener = Screener.load(tmp_path / "synthetic.artifacts" / "round_001"
@@ -21,4 +20,4 @@ def test_compression_student_table_is_honoured(tmp_path):
     # from the table, and the saved params prove it was built with its options
     assert isinstance(screener.model, MLPSurrogate)
     assert list(screener.model.hidden) == [7]
-    assert screener.model.max_epochs == 30
+    assert screener.model.epochs == 30

@@ -11,13 +11,12 @@ import warnings
 import numpy as np
 import pytest
 
-from active_learning._coordinator._campaign import Campaign
 from active_learning._config._campaign import CampaignConfig
+from active_learning._coordinator._campaign import Campaign
+from active_learning._execution._worker import run_worker
 from active_learning._ledger._ledger import journal_path, make_storage, redact_url
 from active_learning._ledger._session import config_hash, open_session
-from active_learning._execution._worker import run_worker
 from physics import SIMULATORS, make_simulator
-
 from tests.active_learning import _sleep_sim
 
 
@@ -99,8 +98,8 @@ def test_a_moved_campaign_folder_resumes_and_an_edited_pool_does_not(tmp_path):
 def test_a_study_whose_set_up_was_cut_short_is_set_up_again(tmp_path):
     """A coordinator SIGKILLed between creating the study and writing its hash (found by the
     20-kill fault run): workers wait, the next coordinator finishes the set-up."""
+    from active_learning._ledger._keys import POOL_SIZE_KEY
     from active_learning._ledger._ledger import Ledger
-    from active_learning._ledger._session import POOL_SIZE_KEY
 
     cfg = CampaignConfig.from_toml(_sleep_sim.write_config(tmp_path, n=8, seconds=0.0,
                                                            budget=4, batch_size=4))
@@ -132,8 +131,8 @@ def test_operational_settings_do_not_change_the_config_hash(tmp_path):
 # --- the [executor] section -----------------------------------------------------------------
 def test_executor_section_is_part_of_the_config(tmp_path):
     cfg = _sleep_sim.write_config(tmp_path, n=8, seconds=0.0,
-                                  extra='[executor]\nkind = "local"\nn_workers = 3\n'
-                                        'gpus = [0, "1"]\nidle_timeout = 20\n')
+                                  more={"executor": {"kind": "local", "n_workers": 3,
+                                                     "gpus": [0, "1"], "idle_timeout": 20}})
     c = CampaignConfig.from_toml(cfg)
     assert (c.executor.kind, c.executor.n_workers, c.executor.gpus) == ("local", 3, ("0", "1"))
     assert c.executor.idle_timeout == 20.0
@@ -264,7 +263,6 @@ def test_broken_plugins_warn_and_built_ins_win(plugins):
 
 def test_entry_point_surrogates_join_the_registry_and_the_model_files(monkeypatch, tmp_path):
     from surrogates import SURROGATES, Surrogate
-
     from tests.active_learning._fakes import RFFRidge
 
     eps = [_ep("plug-rff", "tests.active_learning._fakes:RFFRidge", "scoutlab.surrogates")]

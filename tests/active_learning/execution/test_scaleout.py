@@ -7,26 +7,34 @@ import time
 
 import pytest
 
-from active_learning._coordinator._campaign import Campaign
 from active_learning._config._campaign import CampaignConfig
 from active_learning._config._executor import ExecutorConfig
+from active_learning._coordinator._campaign import Campaign
 from active_learning._execution._executors import DaskExecutor, LocalExecutor, jobqueue_cluster
 from active_learning._ledger._session import open_session
-
 from tests.active_learning import _sleep_sim
 
 N, SECONDS = 16, 0.4  # one worker needs N * SECONDS = 6.4 s of simulation
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "journal"])
-def test_four_workers_simulate_each_candidate_once_in_a_quarter_of_the_time(tmp_path, kind):
+def test_four_workers_simulate_each_candidate_once_and_in_parallel(tmp_path, kind):
     url = (f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite"
            else f"journal:///{tmp_path / 'study.log'}")
     out = _sleep_sim.run_workers(tmp_path, url, n_workers=4, n=N, seconds=SECONDS)
     _sleep_sim.check_exactly_once(out, N)
+    # simulations overlapped in time (sleeps need no CPU, so this holds on a loaded machine)
+    assert _sleep_sim.max_concurrency(out["trials"]) >= 2
+    assert out["wall"] >= N * SECONDS / 4 - 0.05  # 4 workers can do no better than a quarter
+
+
+@pytest.mark.slow
+def test_four_workers_take_under_half_the_time_of_one(tmp_path):
+    """A wall-clock bar (slow set; ``benchmarks/scaling.py`` measures it properly)."""
+    out = _sleep_sim.run_workers(tmp_path, f"sqlite:///{tmp_path / 's.db'}", n_workers=4,
+                                 n=N, seconds=SECONDS)
     serial = N * SECONDS
     assert out["wall"] < 0.5 * serial, f"{out['wall']:.2f} s for 4 workers vs {serial} s for one"
-    assert out["wall"] >= N * SECONDS / 4 - 0.05  # 4 workers can do no better than a quarter
 
 
 def test_local_workers_pin_one_gpu_each(tmp_path):
@@ -57,8 +65,8 @@ def test_dask_local_cluster_runs_a_campaign_to_completion(tmp_path, processes):
 
 def test_campaign_starts_the_workers_its_executor_section_names(tmp_path):
     cfg_path = _sleep_sim.write_config(tmp_path, n=30, seconds=0.2, budget=12, batch_size=6,
-                                       log_dir=tmp_path, extra='[executor]\nkind = "local"\n'
-                                                              'n_workers = 3\n')
+                                       log_dir=tmp_path,
+                                       more={"executor": {"kind": "local", "n_workers": 3}})
     cfg = CampaignConfig.from_toml(cfg_path)
     assert cfg.executor.kind == "local" and cfg.executor.n_workers == 3
     campaign = Campaign(cfg, progress=False)

@@ -17,11 +17,10 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from active_learning._coordinator._campaign import Campaign
 from active_learning._cli._campaign import status_command
+from active_learning._coordinator._campaign import Campaign
 from active_learning._execution._executors import PRELOAD
 from active_learning._ledger._session import open_session
-
 from tests.active_learning import _sleep_sim
 
 URL = os.environ.get("SCOUT_TEST_POSTGRES_URL")
@@ -45,7 +44,7 @@ def test_four_workers_on_postgres_simulate_each_candidate_once(tmp_path):
     out = _sleep_sim.run_workers(folder, URL, n_workers=4, n=n, seconds=seconds,
                                  name=folder.name)
     _sleep_sim.check_exactly_once(out, n)
-    assert out["wall"] < 0.5 * n * seconds, f"{out['wall']:.2f} s for 4 workers"
+    assert _sleep_sim.max_concurrency(out["trials"]) >= 2  # the workers ran side by side
 
 
 def test_status_never_prints_the_storage_password(tmp_path, monkeypatch):

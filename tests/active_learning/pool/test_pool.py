@@ -208,7 +208,7 @@ def test_from_config_builds_each_kind(tmp_path):
     (tmp_path / "lib.smi").write_text("CCO e\n")
     (tmp_path / "d.csv").write_text("x\n1\n")
     mols = Pool.from_config(PoolConfig.from_dict({"kind": "molecules", "path": "lib.smi"},
-                                                 tmp_path, simulator_kind="lookup"), tmp_path)
+                                                 tmp_path, simulator_input_kind="id"), tmp_path)
     assert isinstance(mols, MoleculePool) and mols.get([0], "simulator") == ["e"]
     assert mols.cache_path == tmp_path / "pool_atoms.db"
     seqs = Pool.from_config(PoolConfig.from_dict({"kind": "sequences", "sites": {"1": "AC"}},

@@ -20,7 +20,7 @@ def _landscape(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mlp(**kw) -> MLPSurrogate:
-    base = {"hidden": (48, 24), "max_epochs": 150, "patience": 20, "lr": 3e-3,
+    base = {"hidden": (48, 24), "epochs": 150, "patience": 20, "lr": 3e-3,
             "device": "cpu", "random_state": 0}
     return MLPSurrogate(**{**base, **kw})
 
@@ -56,7 +56,7 @@ def test_shrink_keeps_function_when_removed_units_are_silent():
 def test_pruned_model_is_smaller_with_same_shapes(teacher, method):
     model = teacher.members_[0]
     X, _ = _landscape(120, seed=1)
-    small = prune(model, 0.5, method=method, X=X, max_epochs=30)
+    small = prune(model, 0.5, method=method, X=X, epochs=30)
     assert type(small) is type(model)
     assert small.hidden == (24, 12) and model.hidden == (48, 24)  # original untouched
     assert count_parameters(small) < 0.45 * count_parameters(model)
@@ -78,7 +78,7 @@ def test_prune_fine_tuning_recovers_the_unpruned_outputs(teacher):
     X, _ = _landscape(300, seed=3)
     ref = model.predict(X).mean
     raw = prune(model, 0.6, X=X, fine_tune=False).predict(X).mean
-    tuned = prune(model, 0.6, X=X, max_epochs=60).predict(X).mean
+    tuned = prune(model, 0.6, X=X, epochs=60).predict(X).mean
     assert np.mean((tuned - ref) ** 2) < np.mean((raw - ref) ** 2)
 
 
@@ -151,7 +151,7 @@ def test_hill_student_prunes_and_distils_curves(tmp_path):
     R = hill(doses[None], 0.1, 1.0 + 0.3 * X[:, 1:2], np.exp(X[:, :1]), 1.5)  # [n, 8]
     hs = HillSurrogate(objective="log10_ec50", hidden=(16,), epochs=60, device="cpu")
     teacher = Ensemble(hs, n_members=2).fit(X, R, doses=doses)
-    small = prune(teacher.members_[0], 0.5, X=X, method="activity", max_epochs=10)
+    small = prune(teacher.members_[0], 0.5, X=X, method="activity", epochs=10)
     assert small.hidden == (8,) and small.pruning_["sizes_after"] == [3, 8, 4]
     back = load_model(small.save(tmp_path / "h.safetensors"))
     np.testing.assert_array_equal(back.predict(X).mean, small.predict(X).mean)

@@ -11,16 +11,9 @@ import torch
 from surrogates import Ensemble, EquivariantGNN, distill, prune
 from surrogates._compress import count_parameters
 from surrogates._compress._distill import label_repeats
-from surrogates._compress._prune_e3nn import (
-    GNNKeep,
-    _radial_columns,
-    _radial_out,
-    _sample_graph,
-    channel_importance,
-    shrink_gnn,
-)
+from surrogates._compress._e3nn_importance import channel_importance
+from surrogates._compress._e3nn_surgery import GNNKeep, radial_columns, radial_out, shrink_gnn
 from surrogates.testing import EquivarianceChecks
-
 from tests.surrogates._gnn_data import rattled
 
 SMALL = {"lmax": 2, "n_layers": 2, "cutoff": 4.0, "n_radial": 6, "batch_size": 8,
@@ -62,8 +55,8 @@ def _all(scores: GNNKeep) -> GNNKeep:
 def _silence_up(layer, slot: int, channels: list[int]) -> None:
     """Zero the radial weights of every tensor-product path of ``linear_up`` output channels
     ``channels`` of input slot ``slot``: the messages they would carry vanish."""
-    radial = _radial_out(layer)
-    for ins, cols in _radial_columns(layer):
+    radial = radial_out(layer)
+    for ins, cols in radial_columns(layer):
         if ins.i_in1 == slot:
             block = radial[:, cols].reshape(radial.shape[0], *ins.path_shape)  # [h, u, 1]
             block[:, channels] = 0.0
@@ -102,7 +95,7 @@ def test_removing_silent_channels_keeps_the_function_exactly(teacher, data):
     keep.u[1][1] = np.array([1, 2, 3, 4, 5, 7])
     assert scores.u[0][0][5] == 0.0 and scores.u[1][1][[0, 6]].tolist() == [0.0, 0.0]
     small = shrink_gnn(m, keep)
-    g = _sample_graph(model, data[:12])
+    g = model.batched_graph(data[:12])
     with torch.no_grad():
         ref, out = m(g), small(g)
     torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
@@ -127,7 +120,7 @@ def test_pruned_gnn_is_smaller_with_the_same_outputs_shapes(teacher, data):
 def test_fine_tuning_brings_the_pruned_gnn_closer_to_the_unpruned(teacher, data):
     train, held = data[:32], data[32:]
     raw = prune(teacher, 0.5, X=train, fine_tune=False)
-    tuned = prune(teacher, 0.5, X=train, max_epochs=20)
+    tuned = prune(teacher, 0.5, X=train, epochs=20)
     e_raw, f_raw = _energy_force_mse(raw, teacher, held)
     e_tuned, f_tuned = _energy_force_mse(tuned, teacher, held)
     assert e_tuned < e_raw and f_tuned < f_raw, (e_raw, e_tuned, f_raw, f_tuned)
@@ -154,7 +147,7 @@ class TestPrunedGNNEquivariance(EquivarianceChecks):
     def fitted_model(cls):
         data = rattled(("CH3OH", "CH4"), 3, seed=3)
         model = EquivariantGNN(channels=6, epochs=2, **SMALL).fit(data)
-        return prune(model, 0.5, X=data, max_epochs=2)
+        return prune(model, 0.5, X=data, epochs=2)
 
     @pytest.fixture
     def structure(self):

@@ -21,7 +21,7 @@ def _target(smi: str) -> float:
 
 
 def _fp(**kw) -> FingerprintSurrogate:
-    base = {"n_bits": 256, "hidden": (32,), "max_epochs": 80, "patience": 80, "lr": 3e-3,
+    base = {"n_bits": 256, "hidden": (32,), "epochs": 80, "patience": 80, "lr": 3e-3,
             "device": "cpu", "random_state": 0}
     return FingerprintSurrogate(**{**base, **kw})
 

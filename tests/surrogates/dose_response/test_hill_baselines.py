@@ -9,7 +9,6 @@ from physics import hill
 from surrogates import CurveGP, CurveMLP, CurveRF
 from surrogates._dose_response._objectives import params_from_curves
 from surrogates.testing import SurrogateConformance
-
 from tests.surrogates._hill_landscape import ALPHABET, DOSES, VARIANTS, curves, true_params
 
 

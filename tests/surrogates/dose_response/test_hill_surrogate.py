@@ -8,7 +8,6 @@ import pytest
 from physics import fit_hill, hill
 from surrogates import Ensemble, HillSurrogate, load_model
 from surrogates.testing import SurrogateConformance
-
 from tests.surrogates._hill_landscape import ALPHABET, DOSES, VARIANTS, curves, true_params
 
 FAST = {"alphabet": ALPHABET, "hidden": (8,), "epochs": 40, "val_fraction": 0.0}

@@ -8,7 +8,6 @@ from scipy.spatial.transform import Rotation
 
 from surrogates import EquivariantGNN
 from surrogates.testing import EquivarianceChecks, SurrogateConformance
-
 from tests.surrogates._gnn_data import rattled, rattled_copper
 
 TINY = {"channels": 4, "lmax": 1, "n_layers": 1, "cutoff": 4.0, "n_radial": 4, "epochs": 3,

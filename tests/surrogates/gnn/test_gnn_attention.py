@@ -8,10 +8,10 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from surrogates import EquivariantGNN
-from surrogates._compress._prune_e3nn import GNNKeep, _sample_graph, channel_importance, shrink_gnn
+from surrogates._compress._e3nn_importance import channel_importance
+from surrogates._compress._e3nn_surgery import GNNKeep, shrink_gnn
 from surrogates._gnn._model import _segment_softmax_sum
 from surrogates.testing import SurrogateConformance
-
 from tests.surrogates._gnn_data import rattled
 
 TINY = {"channels": 4, "lmax": 1, "n_layers": 2, "cutoff": 4.0, "n_radial": 4, "epochs": 3,
@@ -85,7 +85,7 @@ def test_pruning_keeps_and_slices_the_attention_head():
     scores = channel_importance(model, "l1")
     keep_all = GNNKeep([[np.arange(len(s)) for s in sp] for sp in scores.f],
                        [[np.arange(len(s)) for s in sp] for sp in scores.u])
-    g = _sample_graph(model, data)
+    g = model.batched_graph(data)
     with torch.no_grad():
         ref = m(g)
         torch.testing.assert_close(shrink_gnn(m, keep_all)(g), ref, rtol=0, atol=0)

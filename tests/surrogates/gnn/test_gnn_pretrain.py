@@ -9,17 +9,16 @@ from ase.build import molecule
 from surrogates import EquivariantGNN
 from surrogates._gnn._estimator import _split
 from surrogates._gnn._train import TrainSettings
-
 from tests.surrogates._gnn_data import rattled
 
 SMALL = {"channels": 8, "lmax": 1, "n_layers": 2, "cutoff": 4.0, "n_radial": 6, "epochs": 80,
-         "batch_size": 4, "lr": 1e-2, "valid_fraction": 0.0, "dtype": "float64",
+         "batch_size": 4, "lr": 1e-2, "val_fraction": 0.0, "dtype": "float64",
          "device": "cpu"}
 
 
 def test_split_shares_epochs_and_time_by_hand():
     s = TrainSettings(epochs=10, batch_size=4, lr=1e-3, weight_decay=0.0, energy_weight=1.0,
-                      force_weight=10.0, ema_decay=0.99, patience=5, valid_fraction=0.1,
+                      force_weight=10.0, ema_decay=0.99, patience=5, val_fraction=0.1,
                       seed=0, max_time=100.0)
     pre, rest = _split(s, 0.3)
     assert (pre.epochs, rest.epochs) == (3, 7)

@@ -13,7 +13,6 @@ from ase.neighborlist import neighbor_list
 from surrogates import EquivariantGNN
 from surrogates._gnn._graph import to_graph_data
 from surrogates.testing import EquivarianceChecks
-
 from tests.surrogates._gnn_data import rattled
 
 

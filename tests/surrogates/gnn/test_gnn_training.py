@@ -9,7 +9,6 @@ from ase.build import molecule
 from ase.optimize import BFGS
 
 from surrogates import Ensemble, EquivariantGNN, calibration, load_model
-
 from tests.surrogates._gnn_data import labelled, rattled
 
 SMALL = {"channels": 8, "lmax": 1, "n_layers": 2, "cutoff": 4.0, "n_radial": 6,

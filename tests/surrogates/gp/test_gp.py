@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from surrogates import MoleculeGP, load_model
 from surrogates._gp import _descriptors as desc_mod
@@ -105,5 +106,5 @@ def test_bad_input_names_the_molecule():
         model.predict(["CCO", "C1CC"])
     with pytest.raises(ValueError, match="one value each"):
         MoleculeGP().fit(["CCO", "CCN"], [1.0])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         MoleculeGP().predict(FEW)

@@ -22,7 +22,7 @@ def _carbons(smi: str) -> float:
 
 
 def _small(**kw):
-    base = {"n_bits": 256, "hidden": (32, 16), "max_epochs": 60, "patience": 60, "lr": 3e-3,
+    base = {"n_bits": 256, "hidden": (32, 16), "epochs": 60, "patience": 60, "lr": 3e-3,
             "device": "cpu", "random_state": 0}
     return FingerprintSurrogate(**{**base, **kw})
 
@@ -33,12 +33,38 @@ class TestFingerprintConforms(SurrogateConformance):
 
     @pytest.fixture
     def surrogate(self):
-        return _small(max_epochs=5)
+        return _small(epochs=5)
 
     @pytest.fixture
     def training_data(self):
         y = np.array([_carbons(s) for s in SMILES])
         return SMILES[:24], (y[:24],), {}, SMILES[24:]
+
+
+class TestMLPSurrogateConforms(SurrogateConformance):
+    def tolerance(self, model):
+        return (1e-5, 1e-5)  # float32 network
+
+    @pytest.fixture
+    def surrogate(self):
+        return MLPSurrogate(hidden=(16,), epochs=5, device="cpu", random_state=0)
+
+    @pytest.fixture
+    def training_data(self):
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(40, 3))
+        return X[:30], (X[:30] @ [1.0, -2.0, 0.5],), {}, X[30:]
+
+
+def test_max_epochs_is_a_deprecated_alias_of_epochs():
+    y = np.array([_carbons(s) for s in SMILES])
+    new = _small(epochs=3).fit(SMILES, y).predict(SMILES).mean
+    with pytest.warns(FutureWarning, match="max_epochs"):
+        old = _small(max_epochs=3).fit(SMILES, y).predict(SMILES).mean
+    np.testing.assert_array_equal(old, new)
+    with pytest.warns(FutureWarning):
+        longer = _small(max_epochs=30).fit(SMILES, y).predict(SMILES).mean
+    assert not np.allclose(longer, new)  # the alias really sets the epoch count
 
 
 def test_featurize_counts_match_rdkit_and_atoms_work():
@@ -62,7 +88,7 @@ def test_invalid_smiles_error_names_the_index():
 
 def test_learns_carbon_count_and_std_output_round_trip(tmp_path):
     y = np.array([_carbons(s) for s in SMILES])
-    m = _small(max_epochs=150, patience=150, val_fraction=0.0)
+    m = _small(epochs=150, patience=150, val_fraction=0.0)
     m.fit(SMILES, y, y_std=np.full(len(y), 0.5))
     pred = m.predict(SMILES)
     assert np.mean(np.abs(pred.mean - y)) < 0.5  # target spread is ~1.6 carbons
@@ -76,7 +102,7 @@ def test_mlp_surrogate_on_vectors():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3)) * [1.0, 10.0, 0.1]
     y = X @ [1.0, 0.1, 10.0]
-    m = MLPSurrogate(hidden=(32,), max_epochs=200, device="cpu").fit(X[:150], y[:150])
+    m = MLPSurrogate(hidden=(32,), epochs=200, device="cpu").fit(X[:150], y[:150])
     assert np.mean(np.abs(m.predict(X[150:]).mean - y[150:])) < 0.25 * np.std(y)
     with pytest.raises(ValueError, match="candidate 1"):
         m.predict(np.array([[0.0, 0, 0], [np.nan, 0, 0]]))
