@@ -12,6 +12,8 @@ import json
 import math
 import os
 import platform
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RESULTS", "LoadWatch", "machine_info", "print_table", "save_figure", "write_result"]
+__all__ = ["RESULTS", "LoadWatch", "ensure_venv", "machine_info", "print_table", "save_figure",
+           "write_result"]
 
 #: where result files go
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -120,3 +123,28 @@ def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> Path:
     fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
+
+
+def ensure_venv(name: str, packages: Sequence[str], check: str) -> Path | None:
+    """The python of ``benchmarks/.NAME-venv``, a peer tool's own environment (created once:
+    the CPU torch 2.13.0 first, so no multi-GB CUDA build is pulled, then ``packages``).
+
+    A peer often pins versions scoutlab cannot share (MACE pins e3nn 0.4.4), so it runs in its
+    own venv as a subprocess. ``check`` is an import that proves the venv works. Returns
+    ``None`` (after saying why) when the venv cannot be built here.
+    """
+    py = Path(__file__).resolve().parent / f".{name}-venv" / "bin" / "python"
+    if py.exists() and subprocess.run([str(py), "-c", check], capture_output=True).returncode == 0:
+        return py
+    venv = py.parents[1]
+    print(f"creating {venv} (one time; torch CPU + {' '.join(packages)})", file=sys.stderr)
+    steps = [[sys.executable, "-m", "venv", "--clear", "--without-pip", str(venv)],
+             [str(py), "-m", "ensurepip"],
+             [str(py), "-m", "pip", "install", "-q", "torch==2.13.0"],  # the CPU wheel here
+             [str(py), "-m", "pip", "install", "-q", *packages]]
+    for cmd in steps:
+        if subprocess.run(cmd).returncode != 0:
+            print(f"could not build {venv} ({' '.join(cmd[:5])}); skipping {name}",
+                  file=sys.stderr)
+            return None
+    return py

@@ -41,7 +41,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import RESULTS, print_table, write_result
+from benchmarks._common import RESULTS, ensure_venv, print_table, write_result
 from benchmarks._gnn_baseline import InverseDistanceKRR
 from benchmarks._gnn_properties import learning_curve, plot_learning_curve
 from benchmarks._gnn_speed import before_predictor, throughput
@@ -70,25 +70,6 @@ def _errors(e_pred: np.ndarray, f_pred: list[np.ndarray], frames: list) -> dict[
                                                       - np.concatenate(f_true))))}
 
 
-def _ensure_mace_venv() -> bool:
-    """Create ``benchmarks/.mace-venv`` (torch 2.13 CPU first, then mace-torch) if missing."""
-    ready = [str(MACE_PY), "-c", "import mace"]
-    if MACE_PY.exists() and subprocess.run(ready, capture_output=True).returncode == 0:
-        return True
-    venv = MACE_PY.parents[1]
-    print(f"creating {venv} for MACE (one time; torch CPU + mace-torch)", file=sys.stderr)
-    steps = [[sys.executable, "-m", "venv", "--clear", "--without-pip", str(venv)],
-             [str(MACE_PY), "-m", "ensurepip"],
-             [str(MACE_PY), "-m", "pip", "install", "-q", "torch==2.13.0"],  # CPU wheel here
-             [str(MACE_PY), "-m", "pip", "install", "-q", "mace-torch"]]
-    for cmd in steps:
-        if subprocess.run(cmd).returncode != 0:
-            print(f"could not build the MACE venv ({' '.join(cmd[:4])}); skipping MACE",
-                  file=sys.stderr)
-            return False
-    return True
-
-
 def _energy_forces_only(frames: list) -> list:
     """Copies carrying just energy and forces: the xTB sets also hold ``dipole`` in both
     ``info`` and the calculator's results, which extxyz refuses to write twice."""
@@ -101,7 +82,7 @@ def _energy_forces_only(frames: list) -> list:
 
 
 def _run_mace(train: list, tests: dict[str, list], budget: float, seed: int) -> dict | None:
-    if not _ensure_mace_venv():
+    if ensure_venv("mace", ["mace-torch"], "import mace") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         write(f"{tmp}/train.xyz", _energy_forces_only(train), format="extxyz")

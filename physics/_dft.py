@@ -16,7 +16,7 @@ from ._device import resolve_device
 from ._electronic import (
     check_spin_option,
     check_threads,
-    homo_lumo_gap,
+    frontier_orbitals,
     molecule_input,
     thread_limit,
 )
@@ -83,8 +83,9 @@ class DFT(Simulator):
 
     Values (ASE units): ``energy`` (eV), ``energy_per_atom`` (eV), ``forces``
     (``[n_atoms, 3]`` eV/Å from the analytic nuclear gradient), ``gap`` (HOMO-LUMO, eV; for
-    open shells min(LUMO) - max(HOMO) over both spins), ``dipole`` (``[3]`` e·Å, about the
-    Cartesian origin).
+    open shells min(LUMO) - max(HOMO) over both spins), ``homo`` and ``lumo`` (those two
+    orbital energies, eV), ``dipole`` (``[3]`` e·Å, about the Cartesian origin), and the
+    structure the values belong to (``numbers``, ``positions`` in Å).
 
     Args:
         xc: functional, or ``"hf"``.
@@ -103,7 +104,8 @@ class DFT(Simulator):
     Out-of-memory, time-out and SCF non-convergence are failed results with that reason.
     """
 
-    targets: ClassVar[tuple[str, ...]] = ("energy", "energy_per_atom", "forces", "gap", "dipole")
+    targets: ClassVar[tuple[str, ...]] = ("energy", "energy_per_atom", "forces", "gap", "homo",
+                                          "lumo", "dipole")
     input_kind: ClassVar[str] = "atoms"
 
     def __init__(
@@ -222,12 +224,14 @@ class DFT(Simulator):
         gradient = _numpy(mf.nuc_grad_method().kernel())  # [n_atoms, 3] Hartree/Bohr
         cpu = mf.to_cpu() if self.backend == "gpu4pyscf" else mf
         dipole = np.asarray(cpu.dip_moment(unit="AU", verbose=0))  # e·Bohr
-        gap = homo_lumo_gap(_numpy(cpu.mo_energy), _numpy(cpu.mo_occ)) * Hartree
+        homo, lumo = frontier_orbitals(_numpy(cpu.mo_energy), _numpy(cpu.mo_occ))
         return {
             "energy": energy * Hartree,
             "energy_per_atom": energy * Hartree / len(atoms),
             "forces": -gradient * (Hartree / Bohr),
-            "gap": gap,
+            "gap": (lumo - homo) * Hartree,
+            "homo": homo * Hartree,
+            "lumo": lumo * Hartree,
             "dipole": dipole * Bohr,
             **structure_values(atoms),
         }

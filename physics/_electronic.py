@@ -11,7 +11,8 @@ import numpy as np
 
 from ._base import CandidateError, SimulationError
 
-__all__ = ["check_spin_option", "check_threads", "homo_lumo_gap", "molecule_input",
+__all__ = ["check_spin_option", "check_threads", "frontier_orbitals", "homo_lumo_gap",
+           "molecule_input",
            "resolve_charge_spin", "thread_limit"]
 
 
@@ -93,6 +94,21 @@ def resolve_charge_spin(
     return charge, n_unpaired
 
 
+def frontier_orbitals(energies: np.ndarray, occupations: np.ndarray) -> tuple[float, float]:
+    """``(HOMO, LUMO)`` energies in the units of ``energies`` (see :func:`homo_lumo_gap` for
+    the shapes and the occupation rule); ``LUMO − HOMO`` is the gap.
+
+    Raises:
+        CandidateError: no occupied or no virtual orbital.
+    """
+    e = np.asarray(energies, dtype=float).reshape(-1)
+    occ = np.asarray(occupations, dtype=float).reshape(-1)
+    occupied, virtual = e[occ > 0.5], e[occ <= 0.5]
+    if occupied.size == 0 or virtual.size == 0:
+        raise CandidateError("HOMO-LUMO gap undefined: no occupied or no virtual orbital")
+    return float(occupied.max()), float(virtual.min())
+
+
 def homo_lumo_gap(energies: np.ndarray, occupations: np.ndarray) -> float:
     """HOMO-LUMO gap in the units of ``energies``.
 
@@ -106,9 +122,5 @@ def homo_lumo_gap(energies: np.ndarray, occupations: np.ndarray) -> float:
     Raises:
         CandidateError: no occupied or no virtual orbital (a gap is undefined).
     """
-    e = np.asarray(energies, dtype=float).reshape(-1)
-    occ = np.asarray(occupations, dtype=float).reshape(-1)
-    occupied, virtual = e[occ > 0.5], e[occ <= 0.5]
-    if occupied.size == 0 or virtual.size == 0:
-        raise CandidateError("HOMO-LUMO gap undefined: no occupied or no virtual orbital")
-    return float(virtual.min() - occupied.max())
+    homo, lumo = frontier_orbitals(energies, occupations)
+    return lumo - homo

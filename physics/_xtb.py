@@ -13,7 +13,7 @@ from ._base import CandidateError, SimulationError, Simulator, register_simulato
 from ._electronic import (
     check_spin_option,
     check_threads,
-    homo_lumo_gap,
+    frontier_orbitals,
     molecule_input,
     thread_limit,
 )
@@ -40,6 +40,7 @@ class XTB(Simulator):
         energy_per_atom: energy / n_atoms, eV.
         forces: ``[n_atoms, 3]`` eV/Å, ``-dE/dR`` (tblite's analytic gradient).
         gap: HOMO-LUMO gap, eV.
+        homo, lumo: the frontier orbital energies, eV (``lumo − homo = gap``).
         dipole: ``[3]`` e·Å (about the origin of the Cartesian frame; origin-free for a
             neutral molecule).
         numbers, positions: ``[n_atoms]`` atomic numbers and ``[n_atoms, 3]`` Å, the geometry
@@ -58,7 +59,8 @@ class XTB(Simulator):
             use 1 when one worker runs per core.
     """
 
-    targets: ClassVar[tuple[str, ...]] = ("energy", "energy_per_atom", "forces", "gap", "dipole")
+    targets: ClassVar[tuple[str, ...]] = ("energy", "energy_per_atom", "forces", "gap", "homo",
+                                          "lumo", "dipole")
     input_kind: ClassVar[str] = "atoms"
 
     def __init__(
@@ -112,12 +114,15 @@ class XTB(Simulator):
             res = self._singlepoint(atoms, charge, n_unpaired)
         values.update(structure_values(atoms))
         energy = float(res.get("energy")) * Hartree
+        homo, lumo = frontier_orbitals(res.get("orbital-energies"),
+                                       res.get("orbital-occupations"))
         values.update(
             energy=energy,
             energy_per_atom=energy / len(atoms),
             forces=-np.asarray(res.get("gradient")) * (Hartree / Bohr),
-            gap=homo_lumo_gap(res.get("orbital-energies"), res.get("orbital-occupations"))
-            * Hartree,
+            gap=(lumo - homo) * Hartree,
+            homo=homo * Hartree,
+            lumo=lumo * Hartree,
             dipole=np.asarray(res.get("dipole")) * Bohr,
         )
         return values

@@ -93,6 +93,9 @@ class Surrogate(Saveable, BaseEstimator, ABC):
     native_std: ClassVar[bool] = False
     #: how distillation, pruning and quantisation treat this class
     compression: ClassVar[Compression] = Compression()
+    #: constructor options a campaign fills from the whole candidate pool before the first
+    #: fit, unless the config sets them (``("elements",)``: every element of the pool)
+    pool_options: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def option_names(cls) -> tuple[frozenset[str], bool]:
@@ -123,6 +126,11 @@ class Surrogate(Saveable, BaseEstimator, ABC):
         """One dict per training epoch (the learned ``history_``); empty for a model that is
         not trained by epochs, or not fitted."""
         return list(vars(self).get("history_", []))
+
+    def stopped_by_time(self) -> bool:
+        """True when a wall-clock (or CPU-time) safety cap, not the epoch budget, ended the
+        last fit: the model then depends on the machine's speed and load."""
+        return any(row.get("stopped_by") == "max_time" for row in self.training_log())
 
     def predicts_forces(self) -> bool:
         """True when this (fitted) model gives forces −∂E/∂x through ``predict_forces``."""

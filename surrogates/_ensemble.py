@@ -32,7 +32,8 @@ class Ensemble(Surrogate):
         random_state: seed of member 0; member i uses ``random_state + i``.
 
     ``fit`` passes all its arguments to every member. ``predict`` returns the mean over members
-    and their sample standard deviation. :meth:`aggregate` does the same for any other member
+    and their sample standard deviation. When the estimator has ``warm_start=True`` and this
+    ensemble is already fitted, ``fit`` continues each member from its own weights. :meth:`aggregate` does the same for any other member
     method (``predict_params``, ``predict_curve``, …), dict outputs included.
     """
 
@@ -46,12 +47,21 @@ class Ensemble(Surrogate):
             raise ValueError(f"n_members must be >= 1, got {self.n_members}")
         if "random_state" not in self.estimator.get_params():
             raise ValueError(f"{type(self.estimator).__name__} has no random_state parameter")
-        self.members_ = []
+        previous = vars(self).get("members_", [])
+        warm = bool(self.estimator.get_params().get("warm_start")) and \
+            len(previous) == int(self.n_members)
+        members = []
         for i in range(int(self.n_members)):
-            member = clone(self.estimator).set_params(random_state=int(self.random_state) + i)
+            member = previous[i] if warm else \
+                clone(self.estimator).set_params(random_state=int(self.random_state) + i)
             member.fit(X, y, **kwargs) if y is not None else member.fit(X, **kwargs)
-            self.members_.append(member)
+            members.append(member)
+        self.members_ = members
         return self
+
+    def stopped_by_time(self) -> bool:
+        """True when a safety time cap ended any member's fit."""
+        return any(m.stopped_by_time() for m in vars(self).get("members_", []))
 
     def member_outputs(self, method: str, X: Any, **kwargs: Any) -> list[Any]:
         """Call ``member.<method>(X, **kwargs)`` on every member; list of K outputs."""

@@ -174,11 +174,20 @@ class SurrogateConfig:
         return cls(kind=kind, ensemble=read_int(w, data, "ensemble", default_k, minimum=1),
                    options=freeze(w, options))
 
-    def build(self, random_state: int = 0) -> Any:
-        """An unfitted ``surrogates.Ensemble`` of K members (a bare model when K = 1)."""
+    def build(self, random_state: int = 0, pool: Any = None) -> Any:
+        """An unfitted ``surrogates.Ensemble`` of K members (a bare model when K = 1).
+
+        ``pool``: the campaign's pool; options the model class declares in ``pool_options``
+        (e.g. every element of the pool) are taken from it unless the config sets them.
+        """
         import surrogates
 
-        model = surrogates.SURROGATES[self.kind](**thaw(self.options))
+        cls = surrogates.SURROGATES[self.kind]
+        options = thaw(self.options)
+        if pool is not None:
+            for key, value in pool.options_for(cls.pool_options).items():
+                options.setdefault(key, value)
+        model = cls(**options)
         if self.ensemble == 1:
             return model.set_params(random_state=random_state) \
                 if "random_state" in model.get_params() else model

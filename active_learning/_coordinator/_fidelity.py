@@ -6,8 +6,8 @@ In every model round, after the teacher has scored the untried pool (:func:`._pl
    4 × batch size) on which the cheap simulator has not failed;
 2. **cheap evaluations** — the coordinator runs the cheap simulator on the members of that
    set, and on every expensively evaluated candidate (so the Δ model has its training pairs),
-   that have no cheap value yet. Each result is written to the study at once, as the user
-   attribute ``fidelity:<pool index>`` = ``{"id", "value", "error", "seconds"}``, so a
+   that have no cheap value yet. Each result — every value the cheap judge returned — is
+   written to the cheap ledger at once (a second study, :mod:`.._ledger._cheap`), so a
    restarted coordinator never pays for a cheap calculation twice, and a cheap failure is
    recorded with its reason (the candidate is then never pre-screened again). When failures
    leave fewer than ``per_round`` usable candidates, the next best are evaluated in turn, up
@@ -34,9 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._ledger._keys import FIDELITY_PREFIX, cheap_records, fidelity_key
-
-__all__ = ["FIDELITY_PREFIX", "cheap_records", "fidelity_key", "prescreen"]
+__all__ = ["CheapJudge", "prescreen"]
 
 
 def _cheap_inputs(pool: Any, indices: list[int], simulator: Any) -> list[Any]:
@@ -49,13 +47,15 @@ def _cheap_inputs(pool: Any, indices: list[int], simulator: Any) -> list[Any]:
 
 
 class CheapJudge:
-    """The cheap simulator of a session, with its results cached in the study."""
+    """The cheap simulator of a session, with every result kept in the cheap ledger
+    (:class:`~.._ledger._cheap.CheapLedger`): the objective's cheap value and all the other
+    values the cheap simulator returned (energy, forces, orbital energies, the structure)."""
 
     def __init__(self, session: Any) -> None:
         fid = session.config.fidelity
         self.session = session
         self.objective = fid.objective or session.config.campaign.objective
-        self.cache = cheap_records(session.ledger.attrs())
+        self.records = session.cheap.records()
         self._simulator: Any = None
 
     @property
@@ -65,35 +65,45 @@ class CheapJudge:
         return self._simulator
 
     def value(self, index: int) -> float:
-        """The cached cheap value (``nan`` when it failed or is not known)."""
-        rec = self.cache.get(int(index))
-        return math.nan if rec is None or rec.get("value") is None else float(rec["value"])
+        """The recorded cheap value (``nan`` when it failed or is not known)."""
+        rec = self.records.get(int(index))
+        return math.nan if rec is None else rec.value
 
-    def ensure(self, indices: np.ndarray | list[int]) -> int:
-        """Evaluate (and record) those of ``indices`` with no cached result; returns how many
-        cheap calculations were run now."""
+    def failed(self, index: int) -> bool:
+        """True when the cheap judge already failed on this candidate."""
+        rec = self.records.get(int(index))
+        return rec is not None and not rec.ok
+
+    def ensure(self, indices: np.ndarray | list[int], desc: str = "cheap pre-screen") -> int:
+        """Evaluate (and record) those of ``indices`` with no recorded result; returns how
+        many cheap calculations were run now. Each result is recorded as soon as it exists,
+        so a killed coordinator never pays for it again."""
         from tqdm.auto import tqdm
 
-        todo = [int(i) for i in indices if int(i) not in self.cache]
+        todo = [int(i) for i in indices if int(i) not in self.records]
         if not todo:
             return 0
-        ledger, pool = self.session.ledger, self.session.pool
+        pool, cheap = self.session.pool, self.session.cheap
         ids = pool.get(todo, "id")
-        for i, ident in tqdm(list(zip(todo, ids)), desc="cheap pre-screen", unit="sim",
-                             leave=False, file=sys.stderr, disable=len(todo) < 2):
-            t0 = time.perf_counter()
-            try:
-                res = self.simulator.evaluate(_cheap_inputs(pool, [i], self.simulator))[0]
-                value = res.value(self.objective) if res.ok else math.nan
-                error = res.error if not res.ok else (
-                    None if math.isfinite(value) else
-                    f"objective {self.objective!r} missing or not finite")
-            except Exception as exc:  # a mis-configured cheap simulator fails the candidate
-                value, error = math.nan, f"{type(exc).__name__}: {exc}"
-            rec = {"id": str(ident), "value": None if error else float(value), "error": error,
-                   "seconds": time.perf_counter() - t0}
-            ledger.set_attr(fidelity_key(i), rec)
-            self.cache[i] = rec
+        self.simulator.setup()
+        try:
+            for i, ident in tqdm(list(zip(todo, ids)), desc=desc, unit="sim", leave=False,
+                                 file=sys.stderr, disable=len(todo) < 2):
+                t0 = time.perf_counter()
+                values: dict[str, Any] = {}
+                try:
+                    res = self.simulator.evaluate(_cheap_inputs(pool, [i], self.simulator))[0]
+                    value = res.value(self.objective) if res.ok else math.nan
+                    error = res.error if not res.ok else (
+                        None if math.isfinite(value) else
+                        f"objective {self.objective!r} missing or not finite")
+                    values = res.to_json()["values"] if res.ok else {}
+                except Exception as exc:  # a mis-configured cheap simulator fails the candidate
+                    value, error = math.nan, f"{type(exc).__name__}: {exc}"
+                self.records[i] = cheap.tell(i, str(ident), value, values, error,
+                                             time.perf_counter() - t0)
+        finally:
+            self.simulator.teardown()
         return len(todo)
 
 
@@ -143,7 +153,7 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
     while len(keep) < want and pos < order.size and calls < 2 * want:
         step = order[pos:pos + want - len(keep)]
         pos += step.size
-        take = [int(p) for p in step if judge.cache.get(int(cand[p]), {}).get("error") is None]
+        take = [int(p) for p in step if not judge.failed(int(cand[p]))]
         calls += judge.ensure(cand[take])
         keep += [p for p in take if math.isfinite(judge.value(int(cand[p])))]
     keep_arr = np.sort(np.asarray(keep, dtype=int))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._acquisition._functions import acquisition_scores, to_maximization, to_maximization_values
+from .._ledger._keys import POOL_FAILURES_KEY
 from .._ledger._ledger import Record
 
 __all__ = ["CHUNK", "RoundPlan", "plan_initial", "plan_round"]
@@ -38,7 +39,9 @@ class RoundPlan:
     ``mean``/``std`` are the teacher's predictions for the batch in the objective's units (for
     parity plots; empty in round 0); ``times`` are seconds for train / compress / screen /
     select (and ``prescreen``, the cheap judge's share, in multi-fidelity rounds);
-    ``fidelity`` counts that round's ``cheap_calls`` and the ``prescreened`` candidates.
+    ``fidelity`` counts that round's ``cheap_calls`` and the ``prescreened`` candidates;
+    ``notes`` says what made the round depend on the machine (a training time cap that
+    bound), for ``scout status``.
     """
 
     round: int
@@ -49,6 +52,7 @@ class RoundPlan:
     n_train: int = 0
     artifacts: list[str] = field(default_factory=list)
     fidelity: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_attr(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,12 +80,27 @@ def plan_initial(session: Any, k: int) -> RoundPlan:
     cfg = session.config
     rng = round_rng(cfg.campaign.seed, 0)
     t0 = time.perf_counter()
+    failures = session.pool.prepare(forms_needed(cfg))
+    if failures:
+        session.ledger.set_attr(POOL_FAILURES_KEY, {k: v[:300] for k, v in failures.items()})
     n = len(session.pool)
     method = cfg.acquisition.initial_design
     feats = _features(session.pool, np.arange(n), method == "diverse")
     batch = [int(i) for i in initial_design(n, k, method, feats, rng,
                                            exclude=session.pool.failed_indices())]
     return RoundPlan(0, batch, times={"select": time.perf_counter() - t0})
+
+
+def forms_needed(cfg: Any) -> set[str]:
+    """The candidate forms a campaign will ask its pool for: what the teacher and the
+    compression student read (their classes' ``input_kind``) and what the simulator reads."""
+    import surrogates
+
+    forms = {surrogates.SURROGATES[cfg.surrogate.kind].input_kind, cfg.pool.simulator_input}
+    if cfg.compression.enabled:
+        student = cfg.compression.build_student()
+        forms.add("smiles" if student is None else student.input_kind)
+    return forms
 
 
 def observed(records: dict[int, Record]) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +128,20 @@ def _fit_teacher(teacher: Any, cls: type, X: Any, idx: np.ndarray,
                          f"'doses'")
     responses = np.array([np.asarray(v["response"], dtype=float) for v in vals])
     return teacher.fit(X, responses, doses=np.asarray(doses, dtype=float))
+
+
+def _previous_teacher(cfg: Any, artifacts: Path | None, round_: int) -> Any:
+    """With ``[surrogate] warm_start = true``: the last round's fitted teacher (saved in the
+    artifacts folder), whose ``fit`` then continues from its weights; else ``None``."""
+    if not cfg.surrogate.options.get("warm_start") or artifacts is None:
+        return None
+    for r in range(round_ - 1, 0, -1):
+        path = artifacts / f"round_{r:03d}" / "teacher.safetensors"
+        if path.is_file():
+            from surrogates import load_model
+
+            return load_model(path)
+    return None
 
 
 def _shortlist(keep: tuple[np.ndarray, np.ndarray], idx: np.ndarray, score: np.ndarray,
@@ -162,12 +195,20 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
 
     t0 = time.perf_counter()
     idx, y = observed(records)
+    if form == "atoms":  # a judged candidate without a 3D structure cannot teach a 3D model
+        keep = ~np.isin(idx, pool.failed_indices())
+        idx, y = idx[keep], y[keep]
     if idx.size < 2:
         raise ValueError(f"round {round_}: only {idx.size} completed simulations to train on; "
                          f"the initial design failed (see `scout status`)")
-    teacher = cfg.surrogate.build(random_state=camp.seed * 1000 + round_)
+    teacher = _previous_teacher(cfg, artifacts, round_) or \
+        cfg.surrogate.build(random_state=camp.seed * 1000 + round_, pool=pool)
     teacher = _fit_teacher(teacher, cls, pool.get(idx, form), idx, records, y, cfg)
     times["train"] = time.perf_counter() - t0
+    notes = []
+    if teacher.stopped_by_time():
+        notes.append("the teacher's training was cut by its max_time safety cap: this round's "
+                     "batch depends on the machine's speed (budget it in epochs instead)")
 
     screener = None
     t0 = time.perf_counter()
@@ -228,4 +269,4 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
             saved.append(str(screener.save(folder / "screener.safetensors")))
     std = pred.std[pos] if pred.std is not None else np.zeros(pos.size)
     return RoundPlan(round_, [int(i) for i in cand[pos]], [float(v) for v in pred.mean[pos]],
-                     [float(v) for v in std], times, int(idx.size), saved, fidelity)
+                     [float(v) for v in std], times, int(idx.size), saved, fidelity, notes)

@@ -9,6 +9,8 @@ Study user attributes (JSON values):
 ``scout:heartbeat``             ``[interval, grace]`` seconds shared by workers and the reaper
 ``scout:finished``              the coordinator is done; workers exit when they see it
 ``scout:stop_reason``           why the campaign stopped (budget, rounds, patience, …)
+``scout:pool_failures``         ``{id: reason}`` of pool candidates whose needed form (a 3D
+                                structure) could not be built before the first design
 ``round:NNN``                   round NNN's plan (:class:`~.._coordinator._plan.RoundPlan`)
 ``round:NNN:done``              round NNN's summary (evaluations, best, top-k)
 ``fidelity:NNNNNNNNN``          the cheap judge's result for pool index N
@@ -23,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["BEAT_TIME_KEY", "FIDELITY_PREFIX", "FINISHED_KEY", "HASH_KEY",
-           "HEARTBEAT_SETTINGS_KEY", "POOL_SIZE_KEY", "STOP_KEY", "cheap_records",
+           "HEARTBEAT_SETTINGS_KEY", "POOL_FAILURES_KEY", "POOL_SIZE_KEY", "STOP_KEY", "cheap_records",
            "fidelity_key", "round_key"]
 
 HASH_KEY = "scout:config_hash"
@@ -32,6 +34,7 @@ POOL_SIZE_KEY = "scout:pool_size"
 HEARTBEAT_SETTINGS_KEY = "scout:heartbeat"
 FINISHED_KEY = "scout:finished"
 STOP_KEY = "scout:stop_reason"
+POOL_FAILURES_KEY = "scout:pool_failures"
 #: prefix of a cached cheap (low-fidelity) result
 FIDELITY_PREFIX = "fidelity:"
 #: trial system attribute on a journal storage: time of the last heartbeat (s since the epoch)

@@ -12,11 +12,12 @@ import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .._config._campaign import CampaignConfig
+from ._cheap import CheapLedger
 from ._keys import HASH_KEY, HEARTBEAT_SETTINGS_KEY, POOL_SIZE_KEY
 from ._ledger import Ledger
 from ._storage import make_storage, retrying
@@ -93,11 +94,20 @@ class Session:
     config: CampaignConfig
     ledger: Ledger
     pool: Any = None
+    _cheap: CheapLedger | None = field(default=None, repr=False)
 
     @property
     def direction(self) -> str:
         """Optuna's direction of the study (a target window is stored as ``minimize``)."""
         return self.config.campaign.direction or "minimize"
+
+    @property
+    def cheap(self) -> CheapLedger:
+        """The cheap judge's ledger (``[fidelity]`` campaigns), opened on first use."""
+        if self._cheap is None:
+            self._cheap = CheapLedger(self.ledger.storage, self.config.name,
+                                      self.ledger.pool_size, legacy=self.ledger.attrs())
+        return self._cheap
 
 
 def _study_exists(storage: Any, name: str) -> bool:

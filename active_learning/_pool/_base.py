@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -112,6 +112,18 @@ class Pool(ABC):
     def ids_at(self, indices: Sequence[int] | np.ndarray) -> list[str]:
         """The ids at ``indices``: ``get(indices, "id")``."""
         return self.get(indices, "id")
+
+    def prepare(self, forms: Iterable[str], progress: bool = True) -> dict[str, str]:
+        """Build, for the whole pool and before the first design, what ``forms`` need (3D
+        structures for ``"atoms"``), so that every candidate that cannot be prepared is known
+        up front; returns ``{id: reason}`` of those (also in :meth:`failures`). Default:
+        nothing to build."""
+        return {}
+
+    def options_for(self, names: Iterable[str]) -> dict[str, Any]:
+        """Values of model options the whole pool decides (``Surrogate.pool_options``), for
+        those of ``names`` this pool knows (``"elements"`` for molecules). Default: none."""
+        return {}
 
     def failed_indices(self) -> np.ndarray:
         """Positions of :meth:`failures` (int64, sorted), ready for ``select_batch(exclude=)``."""

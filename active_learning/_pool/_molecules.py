@@ -10,7 +10,7 @@ failure with its reason: :meth:`failures` reports it and ``get(..., "atoms")`` g
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class MoleculePool(Pool):
         self.simulator_input = simulator_input
         self._built: dict[str, Any] = {}  # pool id -> Atoms | failure reason (str)
         self._cache_loaded = False
+        self._elements: list[int] | None = None
 
     # --- constructors ---------------------------------------------------------------------
     @classmethod
@@ -92,6 +93,25 @@ class MoleculePool(Pool):
         self._load_cache()
         return {k: v for k, v in self._built.items() if isinstance(v, str)}
 
+    def prepare(self, forms: Iterable[str], progress: bool = True) -> dict[str, str]:
+        """For ``"atoms"``: build (or read from the cache) every molecule's 3D structure now,
+        so the unembeddable ones are known before the first design."""
+        if "atoms" in set(forms) and self._structures is None:
+            self._load_cache()
+            todo = [i for i, ident in enumerate(self._ids) if ident not in self._built]
+            if todo:
+                self._build(todo, progress=progress)
+        return self.failures()
+
+    def options_for(self, names: Iterable[str]) -> dict[str, Any]:
+        """``"elements"``: the atomic numbers found anywhere in the pool (hydrogens included),
+        from the SMILES (RDKit) or the structures, computed once."""
+        if "elements" not in set(names):
+            return {}
+        if self._elements is None:
+            self._elements = _pool_elements(self._smiles, self._structures)
+        return {"elements": list(self._elements)}
+
     def _get(self, indices: np.ndarray, form: str) -> Any:
         if form == "smiles":
             if self._structures is not None and any(self._smiles[i] is None for i in indices):
@@ -117,15 +137,15 @@ class MoleculePool(Pool):
             out.append(None if isinstance(item, str) else item.copy())
         return out
 
-    def _build(self, todo: list[int]) -> None:
+    def _build(self, todo: list[int], progress: bool = True) -> None:
         from tqdm.auto import tqdm
 
         builder = self._builder
         if builder is None:
             from physics import smiles_to_atoms as builder
         new: list[tuple[str, str, Any]] = []
-        for i in tqdm(todo, desc="building 3D structures", unit="mol", disable=len(todo) < 50,
-                      leave=False):
+        for i in tqdm(todo, desc="building 3D structures", unit="mol",
+                      disable=not progress or len(todo) < 50, leave=False):
             ident, smi = self._ids[i], self._smiles[i]
             try:
                 atoms = builder(smi)
@@ -199,6 +219,25 @@ class MoleculePool(Pool):
 
     def _smiles_or_structures(self, indices: np.ndarray) -> list[str | None]:
         return [self._smiles[i] for i in indices]
+
+
+def _pool_elements(smiles: Sequence[str | None], structures: Sequence[Any] | None) -> list[int]:
+    """Sorted atomic numbers of every element in the pool (implicit hydrogens counted)."""
+    if structures is not None:
+        return sorted({int(z) for a in structures for z in a.numbers})
+    from rdkit import Chem, rdBase
+
+    found: set[int] = set()
+    with rdBase.BlockLogs():
+        for smi in smiles:
+            mol = Chem.MolFromSmiles(smi) if smi else None
+            if mol is None:
+                continue
+            found.update(a.GetAtomicNum() for a in mol.GetAtoms())
+            if any(a.GetTotalNumHs() for a in mol.GetAtoms()):
+                found.add(1)
+    found.discard(0)
+    return sorted(found)
 
 
 def _read_smi(path: Path) -> tuple[list[str], list[str]]:

@@ -29,7 +29,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .._acquisition._functions import to_maximization_values
-from .._ledger._keys import cheap_records
 from .._ledger._ledger import Record
 from .._ledger._session import Session
 from ._status import summarize
@@ -170,9 +169,9 @@ def _fidelity_parity(summary: dict[str, Any], session: Session, records: dict[in
                      out: Path, made: list[str]) -> None:
     if session.config.fidelity is None:
         return
-    cheap = cheap_records(session.ledger.attrs())
-    pairs = [(cheap[i]["value"], r.value) for i, r in records.items()
-             if r.state == "COMPLETE" and cheap.get(i, {}).get("value") is not None]
+    cheap = session.cheap.records()
+    pairs = [(cheap[i].value, r.value) for i, r in records.items()
+             if r.state == "COMPLETE" and i in cheap and cheap[i].ok]
     if not pairs:
         return
     c, y = (np.array(v, dtype=float) for v in zip(*pairs))

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._acquisition._functions import to_maximization_values
-from .._ledger._keys import FINISHED_KEY, STOP_KEY, cheap_records, round_key
+from .._ledger._keys import FINISHED_KEY, STOP_KEY, round_key
 from .._ledger._session import Session
 
 __all__ = ["print_status", "summarize"]
@@ -50,6 +50,7 @@ def summarize(session: Session) -> dict[str, Any]:
         plan, summ = attrs[round_key(r)], attrs.get(round_key(r, done=True))
         round_log.append({"round": r, "batch": len(plan["batch"]), "times": plan["times"],
                           "n_train": plan.get("n_train", 0),
+                          "notes": plan.get("notes", []),
                           "evaluations": None if summ is None else summ["evaluations"],
                           "best": None if summ is None else summ["best"]})
         r += 1
@@ -79,16 +80,16 @@ def summarize(session: Session) -> dict[str, Any]:
                      for rec in records.values() if rec.state == "FAIL"],
         "round_log": round_log,
         "trials": trials,
-        "fidelity": _fidelity_summary(attrs) if cfg.fidelity is not None else None,
+        "fidelity": _fidelity_summary(session) if cfg.fidelity is not None else None,
     }
 
 
-def _fidelity_summary(attrs: dict[str, Any]) -> dict[str, Any]:
-    """The cheap judge's cached results: how many succeeded, failed, and their cost (s)."""
-    cheap = cheap_records(attrs).values()
-    return {"evaluations": sum(r.get("value") is not None for r in cheap),
-            "failed": sum(r.get("value") is None for r in cheap),
-            "seconds": float(sum(r.get("seconds", 0.0) for r in cheap))}
+def _fidelity_summary(session: Session) -> dict[str, Any]:
+    """The cheap judge's recorded results: how many succeeded, failed, and their cost (s)."""
+    cheap = session.cheap.records().values()
+    return {"evaluations": sum(r.ok for r in cheap),
+            "failed": sum(not r.ok for r in cheap),
+            "seconds": float(sum(r.seconds for r in cheap))}
 
 
 def print_status(summary: dict[str, Any], console: Console | None = None) -> None:
@@ -106,6 +107,9 @@ def print_status(summary: dict[str, Any], console: Console | None = None) -> Non
                       f"failed, {fid['seconds']:.1f} s")
     if summary["best"]:
         console.print(f"best so far: {summary['best']['id']} = {summary['best']['value']:.6g}")
+    for entry in summary["round_log"]:
+        for note in entry.get("notes", []):
+            console.print(f"[yellow]round {entry['round']}[/]: {note}")
     table = Table(title=f"top {len(summary['top'])}")
     for col in ("rank", "id", summary["objective"], "round"):
         table.add_column(col)

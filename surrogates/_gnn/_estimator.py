@@ -25,6 +25,8 @@ from ._train import TrainSettings, plot_history, train
 __all__ = ["EquivariantGNN"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: a warm start fine-tunes at this share of ``lr`` (the cosine schedule starts there)
+WARM_LR_FACTOR = 0.1
 _PREDICT_CHUNK = 64
 
 
@@ -56,15 +58,15 @@ def _split(settings: TrainSettings, share: float) -> tuple[TrainSettings, TrainS
 
 def _transfer(pretrained: dict[str, torch.Tensor], pre_scale: float, module: GNNModule,
               scale: float) -> dict[str, torch.Tensor]:
-    """Pre-trained weights whose name and shape match ``module``'s. The per-layer readouts
-    are rescaled from the energy model's output unit to the target's, so an energy-like
-    target (energy per atom) starts from what the pre-training already learned."""
+    """Earlier weights (pre-training, or the last fit when warm-starting) whose name and shape
+    match ``module``'s. The readouts are rescaled from the earlier output unit to this fit's,
+    so the network starts from the function it had already learned."""
     factor = pre_scale / scale
     own = module.state_dict()
     out = {}
     for k, v in pretrained.items():
         if k in own and own[k].shape == v.shape:
-            out[k] = v * factor if k.startswith("readouts.") else v
+            out[k] = v * factor if k.startswith(("readouts.", "vector_readout.")) else v
     return out
 
 
@@ -107,6 +109,18 @@ class EquivariantGNN(Surrogate):
             molecule teach the layers chemistry a few hundred gap labels cannot (xTB gap of
             300 Enamine molecules, ``benchmarks/gnn.py``: 0.46 → 0.35 eV MAE). Needs energies and forces on every
             structure (attached results, or ``targets["energy"]``/``["forces"]``).
+        warm_start: when ``True`` and this model is already fitted (same elements and
+            architecture), ``fit`` starts from the current weights instead of a fresh
+            initialisation (and skips ``pretrain``, which those weights already had),
+            fine-tuning at a tenth of ``lr``: a campaign round then needs fewer epochs to
+            converge (early stopping ends it).
+        elements: atomic numbers (or symbols) the network must accept besides those of the
+            training structures — in a campaign, every element of the candidate pool, so a
+            candidate with an element no label has yet is predicted, never refused. Such an
+            element gets an embedding row and a per-element reference drawn (seeded by
+            ``random_state``) from N(mean, sd²) of the trained elements' references, so the
+            members of an ensemble disagree about it as much as the known elements differ:
+            its prediction is honestly more uncertain.
         dtype: ``"float32"`` or ``"float64"``.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         random_state: seed of initial weights, shuffling and the validation split.
@@ -121,6 +135,7 @@ class EquivariantGNN(Surrogate):
     input_kind = "atoms"
     compression = Compression(student="structures", prune="irrep_channels",
                               default_student="fingerprint")
+    pool_options = ("elements",)
 
     def __init__(self, target: str = "energy", lmax: int = 2, channels: int = 32,
                  n_layers: int = 2, cutoff: float = 5.0, n_radial: int = 8,
@@ -131,6 +146,7 @@ class EquivariantGNN(Surrogate):
                  force_weight: float = 10.0, ema_decay: float = 0.99, patience: int = 20,
                  val_fraction: float = 0.1, max_time: float | None = None,
                  max_time_clock: str = "wall", pretrain: float = 0.0,
+                 warm_start: bool = False, elements: Sequence[int | str] | None = None,
                  dtype: str = "float32", device: str = "auto", random_state: int = 0,
                  valid_fraction: float | str = DEPRECATED) -> None:
         self.target = target
@@ -154,6 +170,8 @@ class EquivariantGNN(Surrogate):
         self.max_time = max_time
         self.max_time_clock = max_time_clock
         self.pretrain = pretrain
+        self.warm_start = warm_start
+        self.elements = elements
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
@@ -194,7 +212,8 @@ class EquivariantGNN(Surrogate):
         labels = read_labels(structures, targets, self.target,
                              want_forces=self.target == "energy")
         graphs = [to_graph_data(a, self.cutoff, k) for k, a in enumerate(structures)]
-        elements = sorted({int(z) for g in graphs for z in g.numbers})
+        seen = sorted({int(z) for g in graphs for z in g.numbers})
+        elements = sorted(set(seen) | set(self._extra_elements()))
         counts = self._counts(graphs, elements)
         extensive = self._is_extensive and not vector
         if self.attention and (extensive or vector):
@@ -202,6 +221,7 @@ class EquivariantGNN(Surrogate):
                              f"{self.target!r} is {'a vector' if vector else 'extensive'} "
                              f"(set extensive=False)")
         reference, residual, scale = self._residual(counts, labels, extensive, vector)
+        reference = self._prior_for_unseen(reference, counts)
         n_edges = sum(len(g.src) for g in graphs)
         hidden = [hidden_irreps(int(self.channels), int(self.lmax))] * int(self.n_layers)
         if self.scalar_last_layer and not vector:
@@ -214,6 +234,12 @@ class EquivariantGNN(Surrogate):
             avg_num_neighbors=max(1.0, n_edges / float(counts.sum())),
             vector=vector, extensive=extensive, scale=scale, attention=bool(self.attention),
         )
+        warm = self._can_warm_start(config, elements)
+        if warm:  # keep the fitted reference and output scale: the network's function holds
+            reference = self.reference_
+            residual = labels.y if vector else \
+                labels.y - self._reference_part(counts, reference, extensive)
+            config = replace(config, scale=self.config_.scale)
         device = resolve_device(self.device)
         settings = TrainSettings(
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
@@ -228,7 +254,12 @@ class EquivariantGNN(Surrogate):
         species_index = {z: k for k, z in enumerate(elements)}
         share = float(self.pretrain)
         pretrained, pre_scale, pre_history = None, 1.0, []
-        if share > 0 and self.target != "energy":
+        if warm:  # continue from the fitted weights ...
+            pretrained, pre_scale = self.module_.state_dict(), self.config_.scale
+            pre_history = list(self.pretrain_history_)
+            # ... and fine-tune them: a full learning rate would first throw them away
+            settings = replace(settings, lr=settings.lr * WARM_LR_FACTOR)
+        elif share > 0 and self.target != "energy":
             pre_settings, settings = _split(settings, share)
             pretrained, pre_scale, pre_history = self._pretrain(
                 structures, targets, graphs, counts, config, pre_settings, species_index,
@@ -292,6 +323,40 @@ class EquivariantGNN(Surrogate):
             scale = 1.0
         return reference, residual, scale
 
+    def _can_warm_start(self, config: GNNConfig, elements: list[int]) -> bool:
+        """``warm_start`` is on and the fitted network has the same elements and layers."""
+        if not (self.warm_start and self.is_fitted("module_")):
+            return False
+        fixed = ("n_species", "hidden_irreps", "embed_channels", "lmax", "cutoff", "n_radial",
+                 "vector", "extensive", "radial_hidden", "attention")
+        old = self.config_
+        return list(self.elements_) == list(elements) and all(
+            getattr(old, k) == getattr(config, k) for k in fixed)
+
+    def _extra_elements(self) -> list[int]:
+        """The ``elements`` option as atomic numbers (symbols accepted)."""
+        from ase.data import atomic_numbers
+
+        out = []
+        for e in self.elements or ():
+            z = atomic_numbers.get(e) if isinstance(e, str) else int(e)
+            if z is None or not 0 < z < 119:
+                raise ValueError(f"elements: {e!r} is not an element (symbol or atomic number)")
+            out.append(int(z))
+        return out
+
+    def _prior_for_unseen(self, reference: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Per-element references for elements no training structure contains: a seeded draw
+        from N(mean, sd²) of the trained ones (see ``elements``); others unchanged."""
+        unseen = counts.sum(axis=0) == 0
+        if not unseen.any() or unseen.all() or self.target in VECTOR_TARGETS:
+            return reference
+        known = reference[~unseen]
+        rng = np.random.default_rng([int(self.random_state), 7919])
+        out = reference.copy()
+        out[unseen] = known.mean() + known.std() * rng.standard_normal(int(unseen.sum()))
+        return out
+
     @staticmethod
     def _counts(graphs: Sequence[GraphData], elements: Sequence[int]) -> np.ndarray:
         """(n_structures, n_elements) atom counts (elements not in the list are ignored)."""
@@ -305,6 +370,11 @@ class EquivariantGNN(Surrogate):
     # --- prediction ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         self._require_fitted("module_")
+
+    def stopped_by_time(self) -> bool:
+        """True when ``max_time`` ended the training or the pre-training (see the base)."""
+        pre = vars(self).get("pretrain_history_", [])
+        return super().stopped_by_time() or any(r.get("stopped_by") == "max_time" for r in pre)
 
     def predicts_forces(self) -> bool:
         """Forces −∂E/∂x come with a (fitted) total-energy model."""

@@ -12,6 +12,7 @@ training stops after ``patience`` epochs without improvement.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from tqdm.auto import tqdm
 
 from ._graph import Graph, GraphData, batch_graphs
 from ._model import GNNModule, energy_and_forces
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["TrainSettings", "plot_history", "train"]
 
@@ -137,6 +140,7 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
                leave=False)
     clock = time.process_time if s.max_time_clock == "cpu" else time.perf_counter
     t0, c0, step = time.perf_counter(), clock(), 0
+    capped = False
     for epoch in bar:
         module.train()
         lr = optimizer.param_groups[0]["lr"]
@@ -155,6 +159,7 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
             train_loss += float(loss.detach()) * b.graph.n_graphs
             seen += b.graph.n_graphs
             if s.max_time is not None and clock() - c0 > s.max_time:
+                capped = True
                 break
         schedule.step()
         row = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss / seen}
@@ -172,9 +177,15 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
             stale += 1
             if valid_batches and stale >= s.patience:
                 break
-        if s.max_time is not None and clock() - c0 > s.max_time:
+        if capped or (s.max_time is not None and clock() - c0 > s.max_time):
+            capped = True
             break
     bar.close()
+    if capped and len(history) < int(s.epochs):  # the safety cap, not the epoch budget, ended it
+        history[-1]["stopped_by"] = "max_time"
+        logger.warning("GNN training stopped by max_time=%g s after %d of %d epochs: the "
+                       "result now depends on the machine's speed", s.max_time, len(history),
+                       int(s.epochs))
     if not valid_batches:  # nothing to select on: the final EMA weights
         best_state = {k: v.detach().clone() for k, v in ema.state_dict().items()}
     return best_state, history

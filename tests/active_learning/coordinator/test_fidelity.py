@@ -16,11 +16,18 @@ import numpy as np
 import pytest
 
 from active_learning._coordinator._campaign import Campaign
-from active_learning._ledger._keys import cheap_records, round_key
+from active_learning._ledger._keys import round_key
 from active_learning._ledger._session import open_session
 from tests.active_learning import _fidelity_fakes as ff
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def _cheap(cfg: Path) -> dict[int, dict]:
+    """The cheap ledger as plain dicts: ``value`` is ``None`` for a failure."""
+    recs = open_session(cfg, load_pool=False).cheap.records()
+    return {i: {"id": r.candidate_id, "value": r.value if r.ok else None, "error": r.error,
+                "values": r.values} for i, r in recs.items()}
 
 
 def _calls(folder: Path) -> list[str]:
@@ -37,7 +44,7 @@ def test_batch_is_the_best_of_the_cheaply_prescreened_set(tmp_path):
     session = open_session(cfg)
     attrs = session.ledger.attrs()
     plan = attrs[round_key(1)]
-    cheap = cheap_records(attrs)
+    cheap = _cheap(cfg)
     ok = {i: r["value"] for i, r in cheap.items() if r["value"] is not None}
     failed = {i for i, r in cheap.items() if r["value"] is None}
     # no training pairs are needed without Δ-learning: only the pre-screen was paid for
@@ -58,8 +65,7 @@ def test_delta_learning_finds_the_peak_with_few_expensive_calls(tmp_path):
     best_true = max(truth.values())
     # 20 expensive calls of 300 find a candidate within 2 % of the landscape's maximum
     assert summary["best"]["value"] >= 0.98 * best_true, summary["best"]
-    attrs = open_session(cfg, load_pool=False).ledger.attrs()
-    cheap = cheap_records(attrs)
+    cheap = _cheap(cfg)
     # the Δ model needs the initial design's cheap values: every expensive candidate has one
     done = [t for t in summary["trials"] if t["state"] == "COMPLETE"]
     ids = {r["id"] for r in cheap.values()}
@@ -85,7 +91,7 @@ def test_a_cheap_judge_that_always_fails_is_recorded_and_the_teacher_decides(tmp
     summary = Campaign.from_toml(cfg, progress=False).run()
     assert summary["evaluations"] == 12  # the campaign went on without its pre-screen
     attrs = open_session(cfg, load_pool=False).ledger.attrs()
-    cheap = cheap_records(attrs)
+    cheap = _cheap(cfg)
     # per round at most 2 x per_round cheap attempts, each recorded with its reason
     assert len(cheap) == 12 == attrs[round_key(1)]["fidelity"]["cheap_calls"]
     assert all(r["value"] is None and "no value for id" in r["error"] for r in cheap.values())
@@ -134,7 +140,6 @@ def test_killed_inside_the_prescreen_resumes_without_repeating_cheap_calls(tmp_p
                       for r in recs.values())
 
     assert view(cfg) == view(ref / "campaign.toml")
-    a, b = (cheap_records(open_session(c, load_pool=False).ledger.attrs())
-            for c in (cfg, ref / "campaign.toml"))
+    a, b = (_cheap(c) for c in (cfg, ref / "campaign.toml"))
     assert {i: r["value"] for i, r in a.items()} == {i: r["value"] for i, r in b.items()}
     assert np.isfinite([r["value"] for r in a.values() if r["value"] is not None]).all()
