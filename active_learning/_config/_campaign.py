@@ -43,6 +43,7 @@ from ._sections import (
     FidelityConfig,
     SimulatorConfig,
     SurrogateConfig,
+    check_fidelity_inputs,
     check_objective,
 )
 from ._values import (
@@ -219,6 +220,7 @@ class CampaignConfig:
         if fidelity is not None:
             check_objective("fidelity.objective", fidelity.objective or campaign.objective,
                              fidelity.simulator)
+            check_fidelity_inputs(fidelity, tables["surrogate"].get("kind"))
         return cls(
             campaign=campaign,
             pool=pool,

@@ -27,6 +27,7 @@ from ._values import (
     read_int,
     read_path,
     read_str,
+    read_str_list,
     read_table,
     thaw,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "FidelityConfig",
     "SimulatorConfig",
     "SurrogateConfig",
+    "check_fidelity_inputs",
     "check_objective",
 ]
 
@@ -74,6 +76,21 @@ def check_objective(name: str, objective: str, simulator: SimulatorConfig) -> No
     if known and objective not in known:
         raise ValueError(f"{name} = {objective!r} is not a target of simulator "
                          f"{simulator.kind!r}; it returns: {', '.join(map(str, known))}")
+
+
+def check_fidelity_inputs(fidelity: FidelityConfig, surrogate_kind: Any) -> None:
+    """``fidelity.inputs`` needs a surrogate that reads extra inputs (``extra_inputs``)."""
+    import surrogates
+
+    if not fidelity.inputs or surrogate_kind not in surrogates.SURROGATES:
+        return  # no inputs, or an unknown kind the [surrogate] check names
+    names, _ = surrogates.SURROGATES[surrogate_kind].option_names()
+    if "extra_inputs" not in names:
+        takes = sorted(k for k in surrogates.SURROGATES
+                       if "extra_inputs" in surrogates.SURROGATES[k].option_names()[0])
+        raise ValueError(f"fidelity.inputs = {list(fidelity.inputs)}: surrogate kind "
+                         f"{surrogate_kind!r} cannot read the cheap judge's values; kinds that "
+                         f"can: {', '.join(takes) or '(none)'}")
 
 
 @dataclass(frozen=True)
@@ -120,27 +137,50 @@ class SimulatorConfig:
 
 @dataclass(frozen=True)
 class FidelityConfig:
-    """``[fidelity]``: a cheap simulator that pre-screens for the expensive one.
+    """``[fidelity]``: a cheap simulator that narrows the choice for the expensive one.
 
-    ``per_round`` cheap evaluations are spent per round (default 4 × batch_size, decided by the
-    loop when ``None``); ``use_as_feature`` lets the surrogate read the cheap value.
+    - ``objective``: the cheap value that matches the campaign's objective (default: the same
+      name);
+    - ``per_round``: cheap evaluations per round on the teacher's shortlist (default 4 ×
+      batch_size, decided by the loop when ``None``);
+    - ``sweep``: share of the pool the cheap judge covers. ``1`` evaluates the whole pool
+      before the first model round, and every round then chooses among the swept candidates;
+      ``0 < sweep < 1`` widens each round's shortlist to that share of the untried pool;
+      ``0`` (the default) keeps the ``per_round`` shortlist;
+    - ``use_as_feature``: Δ-learning: the teacher learns ``expensive − cheap`` and predicts
+      ``cheap + Δ̂`` (the two must measure one quantity in one unit);
+    - ``inputs``: cheap values the teacher reads as inputs (e.g. ``["gap", "homo", "lumo",
+      "dipole"]``; a vector enters as its norm); needs a surrogate with ``extra_inputs``.
     """
 
     simulator: SimulatorConfig
     objective: str | None = None
     per_round: int | None = None
     use_as_feature: bool = True
+    sweep: float = 0.0
+    inputs: tuple[str, ...] = ()
 
-    _RESERVED = ("objective", "per_round", "use_as_feature")
+    _RESERVED = ("objective", "per_round", "use_as_feature", "sweep", "inputs")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> FidelityConfig:
         w = "fidelity"
+        simulator = SimulatorConfig.from_dict(data, base_dir, w, cls._RESERVED)
+        inputs = read_str_list(w, data, "inputs", pattern=r"[A-Za-z_][A-Za-z0-9_]*",
+                               what="a value name")
+        known = simulator.targets
+        unknown = [name for name in inputs if known and name not in known]
+        if unknown:
+            raise ValueError(f"fidelity.inputs: {unknown[0]!r} is not a value the cheap "
+                             f"simulator {simulator.kind!r} returns; it returns: "
+                             f"{', '.join(known)}")
         return cls(
-            simulator=SimulatorConfig.from_dict(data, base_dir, w, cls._RESERVED),
+            simulator=simulator,
             objective=read_str(w, data, "objective", None),
             per_round=read_int(w, data, "per_round", None, minimum=1),
             use_as_feature=read_bool(w, data, "use_as_feature", True),
+            sweep=read_float(w, data, "sweep", 0.0, minimum=0.0, maximum=1.0),
+            inputs=inputs,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,6 +188,10 @@ class FidelityConfig:
         out.update({k: v for k, v in (("objective", self.objective),
                                       ("per_round", self.per_round)) if v is not None})
         out["use_as_feature"] = self.use_as_feature
+        if self.sweep:  # keys at their defaults stay out: older campaigns keep their hash
+            out["sweep"] = self.sweep
+        if self.inputs:
+            out["inputs"] = list(self.inputs)
         return out
 
 
@@ -174,16 +218,18 @@ class SurrogateConfig:
         return cls(kind=kind, ensemble=read_int(w, data, "ensemble", default_k, minimum=1),
                    options=freeze(w, options))
 
-    def build(self, random_state: int = 0, pool: Any = None) -> Any:
+    def build(self, random_state: int = 0, pool: Any = None,
+              overrides: Mapping[str, Any] | None = None) -> Any:
         """An unfitted ``surrogates.Ensemble`` of K members (a bare model when K = 1).
 
         ``pool``: the campaign's pool; options the model class declares in ``pool_options``
         (e.g. every element of the pool) are taken from it unless the config sets them.
+        ``overrides``: options the loop sets (the cheap judge's ``extra_inputs``).
         """
         import surrogates
 
         cls = surrogates.SURROGATES[self.kind]
-        options = thaw(self.options)
+        options = {**thaw(self.options), **(overrides or {})}
         if pool is not None:
             for key, value in pool.options_for(cls.pool_options).items():
                 options.setdefault(key, value)
@@ -202,13 +248,15 @@ class CompressionConfig:
     """``[compression]``: distil the teacher ensemble into a pruned (optionally quantised)
     student that screens the whole pool; the top ``screen_fraction`` is re-ranked by the
     teacher. ``student`` is empty (the default student for the teacher) or a table with a
-    surrogate ``kind`` and that model's options; :meth:`build_student` makes it."""
+    surrogate ``kind`` and that model's options; :meth:`build_student` makes it.
+    ``distil_sample``: pool candidates the teacher labels each round to distil the student."""
 
     enabled: bool = False
     student: Mapping[str, Any] = field(default_factory=_empty)
     prune_amount: float = 0.5
     quantize: bool = False
     screen_fraction: float = 0.05
+    distil_sample: int = 4096
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: Path) -> CompressionConfig:
@@ -221,6 +269,7 @@ class CompressionConfig:
             quantize=read_bool(w, data, "quantize", False),
             screen_fraction=read_float(w, data, "screen_fraction", 0.05, minimum=1e-9,
                                        maximum=1.0),
+            distil_sample=read_int(w, data, "distil_sample", 4096, minimum=10),
         )
 
     def build_student(self, random_state: int = 0) -> Any:
@@ -236,9 +285,12 @@ class CompressionConfig:
         return cls(**options)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "student": thaw(self.student),
-                "prune_amount": self.prune_amount, "quantize": self.quantize,
-                "screen_fraction": self.screen_fraction}
+        out = {"enabled": self.enabled, "student": thaw(self.student),
+               "prune_amount": self.prune_amount, "quantize": self.quantize,
+               "screen_fraction": self.screen_fraction}
+        if self.distil_sample != 4096:  # at its default it stays out: older hashes hold
+            out["distil_sample"] = self.distil_sample
+        return out
 
 
 def _read_student(table: Mapping[str, Any]) -> Mapping[str, Any]:

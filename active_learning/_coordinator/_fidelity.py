@@ -107,21 +107,52 @@ class CheapJudge:
         return len(todo)
 
 
-def _delta_prediction(session: Any, judge: CheapJudge, chosen: np.ndarray, idx: np.ndarray,
-                      y: np.ndarray, random_state: int, form: str) -> Any:
-    """Δ-learning: fit a teacher on ``y − cheap`` of the completed candidates and predict
-    ``cheap + Δ̂`` for ``chosen``; ``None`` when fewer than 2 pairs exist."""
-    from surrogates import Prediction
+def cheap_aware(session: Any, judge: CheapJudge, train: np.ndarray, y: np.ndarray,
+                cand: np.ndarray, random_state: int) -> Any:
+    """The teacher that knows the cheap values: Δ-learning (``use_as_feature``: learn
+    ``expensive − cheap``, predict ``cheap + Δ̂``) and/or the cheap values as inputs
+    (``inputs``), fitted on the completed candidates ``train`` (values ``y``) that have a cheap
+    result and applied to ``cand``. Returns ``(prediction, teacher)``, or ``None`` when the
+    config asks for neither or fewer than 2 training pairs exist."""
+    from surrogates import SURROGATES, Prediction
 
-    cheap = np.array([judge.value(i) for i in idx])
-    ok = np.isfinite(cheap)
+    from ._inputs import teacher_inputs
+
+    cfg = session.config
+    fid = cfg.fidelity
+    if not (fid.use_as_feature or fid.inputs):
+        return None
+    ok = np.array([judge.records.get(int(i)) is not None and judge.records[int(i)].ok
+                   for i in train], dtype=bool)
     if ok.sum() < 2:
         return None
-    teacher = session.config.surrogate.build(random_state=random_state)
-    teacher.fit(session.pool.get(idx[ok], form), y[ok] - cheap[ok])
-    delta = teacher.predict(session.pool.get(chosen, form))
-    base = np.array([judge.value(i) for i in chosen])
-    return Prediction(base + delta.mean, delta.std)
+    form = SURROGATES[cfg.surrogate.kind].input_kind
+    values = {i: r.values for i, r in judge.records.items() if r.ok}
+
+    def inputs(indices: np.ndarray) -> Any:
+        return teacher_inputs(session.pool, indices, form, values,
+                              as_molecules=bool(fid.inputs))
+
+    base_train = np.array([judge.value(int(i)) for i in train[ok]])
+    target = y[ok] - base_train if fid.use_as_feature else y[ok]
+    overrides = {"extra_inputs": tuple(fid.inputs)} if fid.inputs else None
+    teacher = cfg.surrogate.build(random_state=random_state, pool=session.pool,
+                                  overrides=overrides)
+    teacher.fit(inputs(train[ok]), target)
+    parts = [teacher.predict(inputs(cand[s:s + 4096])) for s in range(0, cand.size, 4096)]
+    pred = Prediction.concatenate(parts)
+    if fid.use_as_feature:
+        pred = Prediction(pred.mean + np.array([judge.value(int(i)) for i in cand]), pred.std)
+    return pred, teacher
+
+
+def shortlist_size(session: Any, k: int, n_untried: int) -> int:
+    """Cheap evaluations a round spends on its shortlist: ``sweep`` × the untried pool when
+    ``0 < sweep < 1``, else ``per_round`` (default 4 × the batch size)."""
+    fid = session.config.fidelity
+    if 0.0 < fid.sweep < 1.0:
+        return max(k, math.ceil(fid.sweep * n_untried))
+    return int(fid.per_round or 4 * k)
 
 
 def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: int,
@@ -133,7 +164,7 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
         cand: screened untried pool indices ``(m,)``; ``pred``: the teacher's prediction for
             them; ``scores``: their acquisition scores ``(m,)`` (higher is better).
         k: the expensive batch size; ``idx``/``y``: completed candidates and their values.
-        random_state: seed of the Δ teacher; ``form``: the teacher's input form.
+        random_state: seed of the cheap-aware teacher; ``form``: the teacher's input form.
 
     Returns:
         ``(indices, prediction, info)``: the pre-screened candidates ``(p,)``, their
@@ -142,11 +173,11 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
     from surrogates import Prediction
 
     fid = session.config.fidelity
-    if fid.use_as_feature and _teacher_class(session).fits == "curves":
-        raise ValueError("fidelity.use_as_feature needs a scalar surrogate: "
+    if (fid.use_as_feature or fid.inputs) and _teacher_class(session).fits == "curves":
+        raise ValueError("fidelity.use_as_feature and fidelity.inputs need a scalar surrogate: "
                          f"{session.config.surrogate.kind!r} learns dose-response curves")
     judge = CheapJudge(session)
-    want = min(int(fid.per_round or 4 * k), cand.size)
+    want = min(shortlist_size(session, k, cand.size), cand.size)
     s = np.where(np.isnan(scores), -np.inf, scores)
     order = np.lexsort((cand, -s))  # best first, ties by pool index
     calls, keep, pos = 0, [], 0
@@ -161,13 +192,37 @@ def prescreen(session: Any, cand: np.ndarray, pred: Any, scores: np.ndarray, k: 
     if chosen.size == 0:  # the cheap judge failed on every candidate: the teacher decides
         return cand, pred, {"cheap_calls": float(calls), "prescreened": 0.0}
     out = None
-    if fid.use_as_feature:
+    if fid.use_as_feature or fid.inputs:
         calls += judge.ensure(idx)  # training pairs (the initial design's, once)
-        out = _delta_prediction(session, judge, chosen, idx, y, random_state, form)
+        aware = cheap_aware(session, judge, idx, y, chosen, random_state)
+        out = None if aware is None else aware[0]
     if out is None:
         std = None if pred.std is None else pred.std[keep_arr]
         out = Prediction(np.array([judge.value(int(i)) for i in chosen]), std)
     return chosen, out, {"cheap_calls": float(calls), "prescreened": float(chosen.size)}
+
+
+def swept_round(session: Any, idx: np.ndarray, y: np.ndarray, untried: np.ndarray,
+                random_state: int) -> tuple[np.ndarray, Any, Any, dict[str, float]]:
+    """A round with ``sweep = 1``: the cheap judge covers the whole pool (only the first
+    round pays for it), and the cheap-aware teacher ranks every untried candidate the cheap
+    judge succeeded on. Returns ``(candidates, prediction, teacher, info)``; ``info`` holds
+    ``cheap_calls``, ``prescreened`` and ``sweep_seconds`` (the cheap calls' wall time)."""
+    judge = CheapJudge(session)
+    t0 = time.perf_counter()
+    calls = judge.ensure(np.union1d(idx, untried), desc="cheap sweep")
+    seconds = time.perf_counter() - t0
+    cand = np.array([i for i in untried if judge.records[int(i)].ok], dtype=int)
+    if cand.size == 0:
+        raise ValueError("fidelity.sweep: the cheap judge failed on every untried candidate "
+                         "(see `scout status`)")
+    aware = cheap_aware(session, judge, idx, y, cand, random_state)
+    if aware is None:  # neither Δ nor inputs: the teacher ranks by the cheap value alone
+        raise ValueError("fidelity.sweep = 1 needs use_as_feature = true or fidelity.inputs, "
+                         "or at least 2 completed candidates with a cheap value")
+    pred, teacher = aware
+    return cand, pred, teacher, {"cheap_calls": float(calls), "prescreened": float(cand.size),
+                                 "sweep_seconds": seconds}
 
 
 def _teacher_class(session: Any) -> Any:

@@ -28,8 +28,6 @@ __all__ = ["CHUNK", "RoundPlan", "plan_initial", "plan_round"]
 
 #: candidates read from the pool and scored per step
 CHUNK = 8192
-#: most pool candidates the teacher labels to distil the screener each round
-DISTIL_SAMPLE = 4096
 
 
 @dataclass
@@ -109,11 +107,21 @@ def observed(records: dict[int, Record]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(done, dtype=int), np.array([records[i].value for i in done], dtype=float)
 
 
-def _fit_teacher(teacher: Any, cls: type, X: Any, idx: np.ndarray,
-                 records: dict[int, Record], y: np.ndarray, cfg: Any) -> Any:
+def _fit_teacher(teacher: Any, idx: np.ndarray, records: dict[int, Record], y: np.ndarray,
+                 session: Any) -> Any:
     """Fit on objective values, or on measured curves for a model that declares it fits curves
     (``fits = "curves"``: ``fit(X, responses, doses)``, e.g. the Hill surrogate): ``response``
-    from the values, ``doses`` from the values or else the simulator's dose grid (µM)."""
+    from the values, ``doses`` from the values or else the simulator's dose grid (µM). A model
+    of 3D structures gets the judge's results attached (energy and forces for pre-training,
+    see :mod:`._inputs`)."""
+    import surrogates
+
+    from ._inputs import teacher_inputs
+
+    cfg = session.config
+    cls = surrogates.SURROGATES[cfg.surrogate.kind]
+    values = {int(i): records[int(i)].values for i in idx}
+    X = teacher_inputs(session.pool, idx, cls.input_kind, values)
     if cls.fits != "curves":
         return teacher.fit(X, y)
     vals = [records[int(i)].values for i in idx]
@@ -157,7 +165,7 @@ def _shortlist(keep: tuple[np.ndarray, np.ndarray], idx: np.ndarray, score: np.n
 
 def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Generator,
               seed: int) -> Any:
-    """Distil the teacher into the screener on a sample (≤ ``DISTIL_SAMPLE``) of the
+    """Distil the teacher into the screener on a sample (≤ ``[compression] distil_sample``) of the
     preparable pool.
 
     The student is ``[compression.student]`` (``kind`` + options) or the library default (a
@@ -170,7 +178,7 @@ def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Gener
     s_form = student.input_kind if student is not None else \
         ("smiles" if form in ("atoms", "smiles") else form)
     ok = np.setdiff1d(np.arange(len(pool)), pool.failed_indices())
-    sample = np.sort(rng.choice(ok, min(ok.size, DISTIL_SAMPLE), replace=False))
+    sample = np.sort(rng.choice(ok, min(ok.size, comp.distil_sample), replace=False))
     return surrogates.Screener.from_teacher(
         teacher, pool.get(sample, form), student=student, X_student=pool.get(sample, s_form),
         prune_amount=comp.prune_amount, quantize=comp.quantize,
@@ -180,88 +188,72 @@ def _compress(cfg: Any, teacher: Any, pool: Any, form: str, rng: np.random.Gener
 def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
                artifacts: Path | None = None) -> RoundPlan:
     """Train on every completed trial, screen the untried pool, pick ``k`` by acquisition."""
-    import surrogates
-
     from .._acquisition._batch import select_batch
 
     cfg, pool = session.config, session.pool
     camp, acq = cfg.campaign, cfg.acquisition
     rng = round_rng(camp.seed, round_)
-    cls = surrogates.SURROGATES[cfg.surrogate.kind]
-    form = cls.input_kind
+    seed = camp.seed * 1000 + round_
     times: dict[str, float] = {}
-    saved: list[str] = []
     fidelity: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    idx, y = observed(records)
-    if form == "atoms":  # a judged candidate without a 3D structure cannot teach a 3D model
-        keep = ~np.isin(idx, pool.failed_indices())
-        idx, y = idx[keep], y[keep]
+    idx, y = _training_set(session, records)
     if idx.size < 2:
         raise ValueError(f"round {round_}: only {idx.size} completed simulations to train on; "
                          f"the initial design failed (see `scout status`)")
-    teacher = _previous_teacher(cfg, artifacts, round_) or \
-        cfg.surrogate.build(random_state=camp.seed * 1000 + round_, pool=pool)
-    teacher = _fit_teacher(teacher, cls, pool.get(idx, form), idx, records, y, cfg)
-    times["train"] = time.perf_counter() - t0
+    taken = np.union1d(np.fromiter(records.keys(), dtype=int, count=len(records)),
+                       pool.failed_indices())  # in the ledger already, or unpreparable
+    untried = np.setdiff1d(np.arange(len(pool)), taken)
+    goal = (camp.direction, camp.target)
+    best = float(y[int(np.argmax(to_maximization_values(y, *goal)))])
+    screener = None
+    t0 = time.perf_counter()
+    if cfg.fidelity is not None and cfg.fidelity.sweep >= 1.0:  # every candidate swept
+        from ._fidelity import swept_round
+
+        cand, pred, teacher, fidelity = swept_round(session, idx, y, untried, seed + 500)
+        times["prescreen"] = fidelity.pop("sweep_seconds")
+        times["train"] = time.perf_counter() - t0 - times["prescreen"]
+        pred_max, best_max = to_maximization(pred, camp.direction, camp.target, best)
+        scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi,
+                                    rng=rng)
+    else:
+        teacher = _previous_teacher(cfg, artifacts, round_) or \
+            cfg.surrogate.build(random_state=seed, pool=pool)
+        teacher = _fit_teacher(teacher, idx, records, y, session)
+        times["train"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if cfg.compression.enabled:
+            screener = _compress(cfg, teacher, pool, _form(cfg), rng, seed)
+        times["compress"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cand, pred = _screen(session, teacher, screener, untried, k)
+        times["screen"] = time.perf_counter() - t0
+        pred_max, best_max = to_maximization(pred, camp.direction, camp.target, best)
+        scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi,
+                                    rng=rng)
+        if cfg.fidelity is not None:  # the cheap judge narrows the choice (see _fidelity)
+            from ._fidelity import prescreen
+
+            t1 = time.perf_counter()
+            cand, pred, fidelity = prescreen(session, cand, pred, scores, k, idx, y,
+                                             seed + 500, _form(cfg))
+            pred_max, _ = to_maximization(pred, camp.direction, camp.target)
+            scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta,
+                                        xi=acq.xi, rng=rng)
+            times["prescreen"] = time.perf_counter() - t1
     notes = []
     if teacher.stopped_by_time():
         notes.append("the teacher's training was cut by its max_time safety cap: this round's "
                      "batch depends on the machine's speed (budget it in epochs instead)")
-
-    screener = None
     t0 = time.perf_counter()
-    if cfg.compression.enabled:
-        screener = _compress(cfg, teacher, pool, form, rng, camp.seed * 1000 + round_)
-    times["compress"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    taken = np.union1d(np.fromiter(records.keys(), dtype=int, count=len(records)),
-                       pool.failed_indices())  # in the ledger already, or unpreparable
-    goal = (camp.direction, camp.target)
-    if screener is not None:
-        m = max(math.ceil(cfg.compression.screen_fraction * len(pool)), 4 * k)
-        keep = (np.empty(0, int), np.empty(0, float))
-        for cidx, X in pool.iter_chunks(CHUNK, screener.input_kind):
-            cidx = np.asarray(cidx, dtype=int)
-            mask = ~np.isin(cidx, taken)
-            if not mask.any():
-                continue
-            sel = [X[j] for j in np.flatnonzero(mask)] if isinstance(X, list) else X[mask]
-            score = to_maximization_values(screener.score(sel, progress=False).mean, *goal)
-            keep = _shortlist(keep, cidx[mask], score, m)
-        cand = np.sort(keep[0])
-        pred = teacher.predict(pool.get(cand, form))
-    else:
-        cand = np.setdiff1d(np.arange(len(pool)), taken)
-        parts = [teacher.predict(pool.get(cand[s:s + CHUNK], form))
-                 for s in range(0, cand.size, CHUNK)]
-        pred = surrogates.Prediction.concatenate(parts)
-    times["screen"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    best = float(y[int(np.argmax(to_maximization_values(y, *goal)))])
-    pred_max, best_max = to_maximization(pred, camp.direction, camp.target, best)
-    scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi, rng=rng)
-    if cfg.fidelity is not None:  # the cheap judge narrows the choice (see _fidelity)
-        from ._fidelity import prescreen
-
-        t1 = time.perf_counter()
-        cand, pred, info = prescreen(session, cand, pred, scores, k, idx, y,
-                                     camp.seed * 1000 + round_ + 500, form)
-        pred_max, _ = to_maximization(pred, camp.direction, camp.target)
-        scores = acquisition_scores(acq.kind, pred_max, best_max, beta=acq.beta, xi=acq.xi,
-                                    rng=rng)
-        times["prescreen"] = time.perf_counter() - t1
-        t0 += times["prescreen"]
-        fidelity = info
     feats = _features(pool, cand, acq.diversity_or_none is not None)
     pos = np.asarray(select_batch(scores, min(k, cand.size), exclude=None,
                                   diversity=acq.diversity_or_none, features=feats, rng=rng),
                      dtype=int)
     times["select"] = time.perf_counter() - t0
 
+    saved: list[str] = []
     if artifacts is not None:
         folder = artifacts / f"round_{round_:03d}"
         saved.append(str(teacher.save(folder / "teacher.safetensors")))
@@ -270,3 +262,47 @@ def plan_round(session: Any, round_: int, records: dict[int, Record], k: int,
     std = pred.std[pos] if pred.std is not None else np.zeros(pos.size)
     return RoundPlan(round_, [int(i) for i in cand[pos]], [float(v) for v in pred.mean[pos]],
                      [float(v) for v in std], times, int(idx.size), saved, fidelity, notes)
+
+
+def _form(cfg: Any) -> str:
+    """What the teacher reads (its class's ``input_kind``)."""
+    import surrogates
+
+    return surrogates.SURROGATES[cfg.surrogate.kind].input_kind
+
+
+def _training_set(session: Any, records: dict[int, Record]) -> tuple[np.ndarray, np.ndarray]:
+    """The completed candidates the teacher can learn from, and their values: a judged
+    candidate without a 3D structure cannot teach a model of 3D structures."""
+    idx, y = observed(records)
+    if _form(session.config) == "atoms":
+        keep = ~np.isin(idx, session.pool.failed_indices())
+        idx, y = idx[keep], y[keep]
+    return idx, y
+
+
+def _screen(session: Any, teacher: Any, screener: Any, untried: np.ndarray,
+            k: int) -> tuple[np.ndarray, Any]:
+    """The candidates the acquisition chooses among and the teacher's prediction for them:
+    every untried one, or (with a screener) the screener's shortlist of them."""
+    import surrogates
+
+    cfg, pool = session.config, session.pool
+    form = _form(cfg)
+    goal = (cfg.campaign.direction, cfg.campaign.target)
+    if screener is None:
+        parts = [teacher.predict(pool.get(untried[s:s + CHUNK], form))
+                 for s in range(0, untried.size, CHUNK)]
+        return untried, surrogates.Prediction.concatenate(parts)
+    m = max(math.ceil(cfg.compression.screen_fraction * len(pool)), 4 * k)
+    keep = (np.empty(0, int), np.empty(0, float))
+    for cidx, X in pool.iter_chunks(CHUNK, screener.input_kind):
+        cidx = np.asarray(cidx, dtype=int)
+        mask = np.isin(cidx, untried)
+        if not mask.any():
+            continue
+        sel = [X[j] for j in np.flatnonzero(mask)] if isinstance(X, list) else X[mask]
+        score = to_maximization_values(screener.score(sel, progress=False).mean, *goal)
+        keep = _shortlist(keep, cidx[mask], score, m)
+    cand = np.sort(keep[0])
+    return cand, teacher.predict(pool.get(cand, form))

@@ -7,8 +7,11 @@ docking screens). Its kernel adds two views of a molecule::
 
 - ``T`` the Tanimoto similarity of binary Morgan fingerprints (``n_bits``, ``radius``):
   substructure overlap, a valid kernel on bit vectors;
-- ``d`` the RDKit 2D descriptors (:mod:`surrogates._gp._descriptors`), signed-log transformed and
-  z-scored with the training statistics (clipped at ±``clip`` σ): size, polarity, shape indices.
+- ``d`` the RDKit 2D descriptors (:mod:`surrogates._gp._descriptors`), signed-log transformed
+  and z-scored with the training statistics (clipped at ±``clip`` σ): size, polarity, shape;
+- optionally (``extra_inputs``) a third block ``c_x · exp(−Σ_j (x_aj − x_bj)² / 2ℓ_j²)``, an ARD
+  RBF on per-molecule values another judge computed (a cheap judge's gap, HOMO, LUMO, dipole
+  from 3D structures), z-scored: how a multi-fidelity campaign feeds the cheap value in.
 
 ``c_fp, c_d, ℓ, σ²_n`` maximise the log marginal likelihood (scikit-learn's
 ``GaussianProcessRegressor``, L-BFGS with restarts; targets normalised). ``predict`` returns
@@ -33,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from ase import Atoms
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, WhiteKernel
@@ -78,17 +82,28 @@ class TanimotoKernel(Kernel):
 
 
 class TailRBF(RBF):
-    """scikit-learn's isotropic ``RBF`` on the columns from ``start`` on (the descriptors)."""
+    """scikit-learn's ``RBF`` on the columns ``start:stop`` (``stop=None``: to the end);
+    isotropic for a scalar ``length_scale``, ARD for one length per column."""
 
-    def __init__(self, start: int = 0, length_scale: float = 1.0,
-                 length_scale_bounds: Any = (1e-1, 1e3)) -> None:
+    def __init__(self, start: int = 0, length_scale: Any = 1.0,
+                 length_scale_bounds: Any = (1e-1, 1e3), stop: int | None = None) -> None:
         super().__init__(length_scale=length_scale, length_scale_bounds=length_scale_bounds)
         self.start = start
+        self.stop = stop
 
     def __call__(self, X: np.ndarray, Y: np.ndarray | None = None,
                  eval_gradient: bool = False) -> Any:
-        tail = None if Y is None else np.asarray(Y)[:, self.start:]
-        return super().__call__(np.asarray(X)[:, self.start:], tail, eval_gradient)
+        cols = slice(self.start, self.stop)
+        tail = None if Y is None else np.asarray(Y)[:, cols]
+        return super().__call__(np.asarray(X)[:, cols], tail, eval_gradient)
+
+
+def _moments(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and scales of ``F`` (n, d) ignoring NaN; a constant column gets scale 1."""
+    if not F.size:
+        return np.zeros(F.shape[1]), np.ones(F.shape[1])
+    mean, scale = np.nanmean(F, axis=0), np.nanstd(F, axis=0)
+    return np.nan_to_num(mean), np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
 
 @register_surrogate("gp")
@@ -102,6 +117,10 @@ class MoleculeGP(Surrogate):
         clip: z-scored descriptors are clipped to ±``clip`` (pool outliers).
         noise: initial noise variance (normalised targets); bounds ``(1e-6, 1)``.
         n_restarts: extra random starts of the likelihood optimisation.
+        extra_inputs: names of per-molecule values to read from each candidate's
+            ``ase.Atoms.info`` (then candidates must be Atoms carrying ``info["smiles"]`` and
+            those values; a vector such as the dipole enters as its norm): an ARD RBF block on
+            them (see the module docstring). Empty: SMILES alone.
         random_state: seeds the restarts.
     """
 
@@ -111,13 +130,15 @@ class MoleculeGP(Surrogate):
 
     def __init__(self, radius: int = 2, n_bits: int = 2048,
                  descriptors: Sequence[str] | None = None, clip: float = 10.0,
-                 noise: float = 0.1, n_restarts: int = 2, random_state: int = 0) -> None:
+                 noise: float = 0.1, n_restarts: int = 2, extra_inputs: Sequence[str] = (),
+                 random_state: int = 0) -> None:
         self.radius = radius
         self.n_bits = n_bits
         self.descriptors = descriptors
         self.clip = clip
         self.noise = noise
         self.n_restarts = n_restarts
+        self.extra_inputs = extra_inputs
         self.random_state = random_state
 
     # --- features --------------------------------------------------------------------------
@@ -128,21 +149,46 @@ class MoleculeGP(Surrogate):
         return bits, signed_log(desc)
 
     def _features(self, X: Any) -> np.ndarray:
-        return self._standardised(*self._raw(as_smiles(X), self.names_))
+        return self._standardised(*self._raw(as_smiles(X), self.names_), self._extra(X))
 
-    def _standardised(self, bits: np.ndarray, desc: np.ndarray) -> np.ndarray:
-        """The GP's input rows: bits, then descriptors z-scored with the training statistics."""
+    def _extra(self, X: Any) -> np.ndarray:
+        """``(n, len(extra_inputs))`` values from the candidates' ``info`` (vectors: norm)."""
+        names = list(self.extra_inputs)
+        if not names:
+            return np.zeros((len(X), 0))
+        out = np.zeros((len(X), len(names)))
+        for i, item in enumerate(X):
+            if not isinstance(item, Atoms):
+                raise ValueError(f"candidate {i}: extra_inputs {names} are read from ase.Atoms "
+                                 f"info, got a {type(item).__name__}")
+            for j, name in enumerate(names):
+                if name not in item.info:
+                    raise ValueError(f"candidate {i} ({item.info.get('smiles', '?')}) has no "
+                                     f"info[{name!r}] (extra_inputs {names})")
+                value = np.asarray(item.info[name], dtype=float)
+                out[i, j] = float(value) if value.ndim == 0 else float(np.linalg.norm(value))
+        return out
+
+    def _standardised(self, bits: np.ndarray, desc: np.ndarray,
+                      extra: np.ndarray) -> np.ndarray:
+        """The GP's input rows: bits, then descriptors and extra inputs z-scored with the
+        training statistics."""
         z = (desc - self.d_mean_) / self.d_scale_
         z = np.clip(np.nan_to_num(z, nan=0.0), -self.clip, self.clip)  # missing → the mean
+        x = np.clip((extra - self.e_mean_) / self.e_scale_, -self.clip, self.clip)
         # float32 precision, so saved features (float32) reproduce predictions exactly
-        return np.hstack([bits, z]).astype(np.float32).astype(np.float64)
+        return np.hstack([bits, z, x]).astype(np.float32).astype(np.float64)
 
-    def _kernel(self, n_desc: int) -> Kernel:
+    def _kernel(self, n_desc: int, n_extra: int = 0) -> Kernel:
         k = ConstantKernel(1.0, (1e-3, 1e3)) * TanimotoKernel(int(self.n_bits))
+        start = int(self.n_bits)
         if n_desc:
             k = k + ConstantKernel(1.0, (1e-3, 1e3)) * TailRBF(
-                int(self.n_bits), length_scale=float(np.sqrt(n_desc)),
-                length_scale_bounds=(1e-1, 1e3))
+                start, length_scale=float(np.sqrt(n_desc)), length_scale_bounds=(1e-1, 1e3),
+                stop=start + n_desc)
+        if n_extra:
+            k = k + ConstantKernel(1.0, (1e-3, 1e3)) * TailRBF(
+                start + n_desc, length_scale=np.ones(n_extra), length_scale_bounds=(1e-2, 1e3))
         return k + WhiteKernel(float(self.noise), (1e-6, 1.0))
 
     # --- fit / predict ---------------------------------------------------------------------
@@ -161,12 +207,11 @@ class MoleculeGP(Surrogate):
         self.names_ = descriptor_names(None if self.descriptors is None else
                                        list(self.descriptors))
         bits, desc = self._raw(smiles, self.names_)
-        mean = np.nanmean(desc, axis=0) if desc.size else np.zeros(0)
-        scale = np.nanstd(desc, axis=0) if desc.size else np.zeros(0)
-        self.d_mean_ = np.nan_to_num(mean)
-        self.d_scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        self._fit_gp(self._standardised(bits, desc), y, self._kernel(len(self.names_)),
-                     optimize=True)
+        extra = self._extra(X)
+        self.d_mean_, self.d_scale_ = _moments(desc)
+        self.e_mean_, self.e_scale_ = _moments(extra)
+        self._fit_gp(self._standardised(bits, desc, extra), y,
+                     self._kernel(len(self.names_), extra.shape[1]), optimize=True)
         return self
 
     def _fit_gp(self, F: np.ndarray, y: np.ndarray, kernel: Kernel, optimize: bool) -> None:
@@ -182,11 +227,12 @@ class MoleculeGP(Surrogate):
     def predict(self, X: Any) -> Prediction:
         """Posterior mean and latent std (the white noise excluded), shapes ``(n,)``."""
         self._require_fitted("gp_")
-        smiles = as_smiles(X)
+        items = list(X) if not isinstance(X, (str, bytes)) else X
+        as_smiles(items)  # every candidate is a SMILES or carries one, else a clear error
         means, stds = [], []
         noise = self._noise_level()
-        for s in range(0, len(smiles), PREDICT_CHUNK):
-            F = self._features(smiles[s:s + PREDICT_CHUNK])
+        for s in range(0, len(items), PREDICT_CHUNK):
+            F = self._features(items[s:s + PREDICT_CHUNK])
             m, sd = self.gp_.predict(F, return_std=True)
             means.append(m)
             # scikit-learn's std includes the white-noise term; remove it (latent f)
@@ -211,21 +257,26 @@ class MoleculeGP(Surrogate):
     def _to_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         self._require_fitted("gp_")
         params = {**self.get_params(deep=False),
-                  "descriptors": None if self.descriptors is None else list(self.descriptors)}
+                  "descriptors": None if self.descriptors is None else list(self.descriptors),
+                  "extra_inputs": list(self.extra_inputs)}
         meta = {"params": params, "names": list(self.names_),
                 "theta": [float(t) for t in self.gp_.kernel_.theta]}
         tensors = {name: torch.from_numpy(np.ascontiguousarray(getattr(self, name)))
-                   for name in ("y_train_", "d_mean_", "d_scale_")}
+                   for name in ("y_train_", "d_mean_", "d_scale_", "e_mean_", "e_scale_")}
         tensors["X_train_"] = torch.from_numpy(self.gp_.X_train_.astype(np.float32))
         return meta, tensors
 
     @classmethod
     def _from_state(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> MoleculeGP:
-        obj = cls(**meta["params"])
+        params = dict(meta["params"])
+        params["extra_inputs"] = tuple(params.get("extra_inputs", ()))
+        obj = cls(**params)
         obj.names_ = descriptor_names(meta["names"])
-        for name in ("d_mean_", "d_scale_"):
-            setattr(obj, name, tensors[name].double().numpy())
-        kernel = obj._kernel(len(obj.names_)).clone_with_theta(np.asarray(meta["theta"]))
+        for name in ("d_mean_", "d_scale_", "e_mean_", "e_scale_"):
+            setattr(obj, name, tensors[name].double().numpy() if name in tensors
+                    else np.zeros(0))  # e_*: files written before extra inputs existed
+        kernel = obj._kernel(len(obj.names_), len(obj.extra_inputs)).clone_with_theta(
+            np.asarray(meta["theta"]))
         obj._fit_gp(tensors["X_train_"].double().numpy(), tensors["y_train_"].double().numpy(),
                     kernel, optimize=False)
         return obj

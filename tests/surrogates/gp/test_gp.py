@@ -108,3 +108,56 @@ def test_bad_input_names_the_molecule():
         MoleculeGP().fit(["CCO", "CCN"], [1.0])
     with pytest.raises(NotFittedError, match="not fitted"):
         MoleculeGP().predict(FEW)
+
+
+# --- extra inputs: values another judge computed, read from ase.Atoms info ---------------------
+def _with_info(smiles: list[str], values: np.ndarray) -> list:
+    from ase import Atoms
+
+    out = []
+    for smi, v in zip(smiles, values):
+        a = Atoms("H")  # the GP reads only info: no 3D structure is needed
+        a.info.update({"smiles": smi, "cheap": float(v), "vec": [float(v), 0.0, 0.0]})
+        out.append(a)
+    return out
+
+
+def _hidden_target(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A target SMILES cannot explain: a per-molecule 'cheap judge' value decides it."""
+    rng = np.random.default_rng(4)
+    cheap = rng.normal(size=n)
+    return cheap, 2.0 * cheap + 0.1 * rng.normal(size=n)
+
+
+class TestMoleculeGPWithExtraInputsConforms(SurrogateConformance):
+    @pytest.fixture
+    def surrogate(self):
+        return MoleculeGP(n_bits=256, descriptors=["MolWt"], n_restarts=0,
+                          extra_inputs=("cheap", "vec"))
+
+    @pytest.fixture
+    def training_data(self):
+        cheap, y = _hidden_target(len(SMILES))
+        X = _with_info(SMILES, cheap)
+        return X[:22], (y[:22],), {}, X[22:]
+
+
+def test_extra_inputs_carry_what_the_smiles_cannot():
+    cheap, y = _hidden_target(len(SMILES))
+    X = _with_info(SMILES, cheap)
+    plain = MoleculeGP(n_bits=256, descriptors=["MolWt"], n_restarts=0).fit(SMILES[:22], y[:22])
+    fed = MoleculeGP(n_bits=256, descriptors=["MolWt"], n_restarts=0,
+                     extra_inputs=("cheap",)).fit(X[:22], y[:22])
+    err_plain = np.abs(plain.predict(SMILES[22:]).mean - y[22:]).mean()
+    err_fed = np.abs(fed.predict(X[22:]).mean - y[22:]).mean()
+    assert err_fed < 0.3 * err_plain, (err_fed, err_plain)
+
+
+def test_extra_inputs_missing_or_on_a_smiles_string_are_named():
+    cheap, y = _hidden_target(4)
+    X = _with_info(FEW, cheap)
+    model = MoleculeGP(n_bits=64, descriptors=[], n_restarts=0, extra_inputs=("cheap", "homo"))
+    with pytest.raises(ValueError, match=r"candidate 0 \(CCO\) has no info\['homo'\]"):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match=r"candidate 0: extra_inputs .* got a str"):
+        MoleculeGP(n_bits=64, descriptors=[], extra_inputs=("cheap",)).fit(FEW, y)
