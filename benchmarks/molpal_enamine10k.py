@@ -16,7 +16,13 @@ steps, so ids tied at the cut are interchangeable), mean ± sd over seeds, for:
   UCB (β = 2) on its posterior;
 - ``fingerprint``: one Morgan-count MLP (MolPAL's own baseline family), greedy;
 - ``fingerprint-ucb``: an ensemble of 3 of them with UCB (β = 2);
-- ``random``: a seeded random order of the pool.
+- ``random``: a seeded random order of the pool;
+- ``chemprop``: MolPAL's model family, chemprop's D-MPNN (2.3.1, its own venv), greedy, trained
+  each round on every score acquired so far (``benchmarks/_peers.py``);
+- ``baybe``: BayBE 0.15.0 (own venv) with its ECFP substance encoding and default recommender,
+  under an 8 GB memory cap and a 40 min time cap per campaign: BayBE is slow here (about 15 min
+  to build the 10k search space, minutes per pick), so the peers' comparison runs on the seeded
+  2,000-molecule subset (``--peers``: every arm on that subset, in the same run).
 
 Each (arm, seed) run is cached as JSON under ``benchmarks/data/molpal_enamine10k/runs`` so the
 heavy GNN seeds can be run in separate background processes (``--arms gnn --seeds 3``); the
@@ -51,7 +57,9 @@ WORK = Path(__file__).resolve().parent / "data" / "molpal_enamine10k"
 NAME = "molpal_enamine10k"
 TOP_K = 100
 ROUNDS = 6  # the initial 1 % plus 5 acquired batches of 1 %
-ARMS = ("gp-ucb", "gp", "fingerprint", "fingerprint-ucb", "gnn", "random")
+ARMS = ("gp-ucb", "gp", "fingerprint", "fingerprint-ucb", "gnn", "random", "chemprop", "baybe")
+PEERS = ("chemprop", "baybe")
+BAYBE_MEMORY_GB, BAYBE_TIME_S = 8.0, 2400.0
 GNN_MAX_TIME = 30.0  # s of training per ensemble member and round (full run)
 GNN_DISTIL = 1024  # pool molecules the GNN labels per round to distil its screener
 
@@ -142,16 +150,21 @@ def _config(arm: str, seed: int, table: Path, n1: int, quick: bool) -> dict[str,
     }
 
 
-def run_campaign(arm: str, seed: int, table: Path, n1: int, quick: bool) -> dict[str, Any]:
+def _runs(mode: str) -> Path:
+    """Where a mode's runs are cached: ``runs`` (full pool), ``runs_quick``, ``runs_peers``."""
+    return WORK / ("runs" if mode == "full" else f"runs_{mode}")
+
+
+def run_campaign(arm: str, seed: int, table: Path, n1: int, mode: str) -> dict[str, Any]:
     """One seeded campaign; the ids evaluated per round and the plan's time split."""
     from active_learning import Campaign, CampaignConfig
-    folder = WORK / ("runs_quick" if quick else "runs") / f"{arm}_s{seed}"
+    folder = _runs(mode) / f"{arm}_s{seed}"
     shutil.rmtree(folder, ignore_errors=True)
     (folder / f"{arm}_s{seed}.artifacts" / "pool_cache").mkdir(parents=True)
     if arm == "gnn":  # the conformers built once, read (never rebuilt) by every run
         (folder / f"{arm}_s{seed}.artifacts" / "pool_cache" / "pool_atoms.db").symlink_to(
             WORK / "pool_atoms.db")
-    cfg = CampaignConfig.from_dict(_config(arm, seed, table, n1, quick), folder)
+    cfg = CampaignConfig.from_dict(_config(arm, seed, table, n1, mode == "quick"), folder)
     t0 = time.perf_counter()
     summary = Campaign(cfg, progress=True).run()
     wall = time.perf_counter() - t0
@@ -172,13 +185,44 @@ def run_random(seed: int, table: Path, n1: int) -> dict[str, Any]:
             "ids_by_round": [ids[r * n1:(r + 1) * n1].tolist() for r in range(ROUNDS)]}
 
 
-def cached_run(arm: str, seed: int, table: Path, n1: int, quick: bool,
+def run_peer(arm: str, seed: int, table: Path, n1: int) -> dict[str, Any]:
+    """chemprop or BayBE on the same table, from the same random first 1 % as the campaigns."""
+    from active_learning import initial_design
+    from benchmarks._peers import baybe_campaign, chemprop_campaign
+
+    df = pd.read_csv(table)
+    ids, scores = df.id.to_numpy(), df.score.to_numpy()
+    first = initial_design(len(df), n1, "random", None, np.random.default_rng([seed, 0]))
+    t0 = time.perf_counter()
+    if arm == "chemprop":
+        out = chemprop_campaign(df.smiles.tolist(), lambda idx: scores[idx], first, n1, ROUNDS,
+                                seed, maximize=False)
+        if "error" in out:
+            raise RuntimeError(f"chemprop: {out['error']}")
+        by_round = [ids[b].tolist() for b in out["indices_by_round"]]
+        return {"arm": arm, "seed": seed, "wall_s": time.perf_counter() - t0, "failed": 0,
+                "times": [{"train": s} for s in out["seconds_by_round"]],
+                "ids_by_round": by_round}
+    out = baybe_campaign(ids.tolist(), df.smiles.tolist(), scores.tolist(),
+                         ids[first].tolist(), n1, ROUNDS, seed, "minimize",
+                         memory_gb=BAYBE_MEMORY_GB, time_s=BAYBE_TIME_S)
+    by_round = list(out.get("ids_by_round", []))
+    return {"arm": arm, "seed": seed, "wall_s": out.get("wall_s", 0.0), "failed": 0,
+            "times": [{"train": s} for s in out.get("seconds_by_round", [])],
+            "stopped": out.get("stopped") or out.get("error", ""),
+            "ids_by_round": by_round + [[]] * (ROUNDS - len(by_round))}
+
+
+def cached_run(arm: str, seed: int, table: Path, n1: int, mode: str,
                fresh: bool) -> dict[str, Any]:
-    path = WORK / ("runs_quick" if quick else "runs") / f"{arm}_s{seed}.json"
+    path = _runs(mode) / f"{arm}_s{seed}.json"
     if path.is_file() and not fresh:
         return json.loads(path.read_text())
+    if arm in PEERS and mode == "full":
+        raise ValueError(f"{arm} runs on the 2,000-molecule subset only: use --peers")
     out = run_random(seed, table, n1) if arm == "random" else \
-        run_campaign(arm, seed, table, n1, quick)
+        run_peer(arm, seed, table, n1) if arm in PEERS else \
+        run_campaign(arm, seed, table, n1, mode)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out))
     return out
@@ -224,6 +268,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2,000-molecule subset, 1 seed")
+    ap.add_argument("--peers", action="store_true",
+                    help="every arm, chemprop and BayBE included, on the 2,000-molecule subset")
     ap.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     ap.add_argument("--seeds", type=int, nargs="+", default=None,
                     help="seeds to run (default 0-4; 0 with --quick)")
@@ -234,8 +280,13 @@ def main() -> None:
                     help="run nothing: score the cached runs and write the result")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    seeds = args.seeds or ([0] if args.quick else [0, 1, 2, 3, 4])
-    table = prepare(args.quick)
+    mode = "quick" if args.quick else "peers" if args.peers else "full"
+    subset = mode != "full"
+    seeds = args.seeds or ([0] if args.quick else [0, 1, 2] if args.peers else [0, 1, 2, 3, 4])
+    if not args.peers:  # the peers' comparison is the --peers run
+        args.arms = [a for a in args.arms if a not in PEERS] if not args.quick else \
+            [a for a in args.arms if a != "baybe"]
+    table = prepare(subset)
     if "gnn" in args.arms and not args.collect:
         t0 = time.perf_counter()
         build_conformers(table)
@@ -244,12 +295,12 @@ def main() -> None:
     n = len(df)
     n1 = max(1, round(0.01 * n))
     runs = {} if args.collect else {
-        arm: [cached_run(arm, s, table, n1, args.quick, args.fresh) for s in seeds]
+        arm: [cached_run(arm, s, table, n1, mode, args.fresh) for s in seeds]
         for arm in args.arms}
     if args.only_run:
         return
     # every cached seed counts in the result, not only the ones asked for now
-    folder = WORK / ("runs_quick" if args.quick else "runs")
+    folder = _runs(mode)
     for arm in ARMS:
         have = sorted(folder.glob(f"{arm}_s*.json"))
         runs[arm] = [json.loads(p.read_text()) for p in have] or runs.get(arm, [])
@@ -272,9 +323,12 @@ def main() -> None:
     print_table(rows, title=f"Enamine10k (n = {n}), 1 % = {n1} per round")
     final = {a: {"ids_pct": 100 * c[:, -1, 0].mean(), "ids_sd": 100 * c[:, -1, 0].std(),
                  "scores_pct": 100 * c[:, -1, 1].mean(), "seeds": len(c),
-                 "wall_s_per_seed": float(np.mean([r["wall_s"] for r in runs[a]]))}
+                 "wall_s_per_seed": float(np.mean([r["wall_s"] for r in runs[a]])),
+                 "rounds_done": [sum(bool(b) for b in r["ids_by_round"]) for r in runs[a]],
+                 "stopped_by": sorted({r.get("stopped", "") for r in runs[a]} - {""})}
              for a, c in curves.items()}
-    write_result(NAME, args.quick, rows, {"top100_ids_pct_after_6pct": 75.0}, extra={
+    name = NAME + ("_peers" if mode == "peers" else "")
+    write_result(name, args.quick, rows, {"top100_ids_pct_after_6pct": 75.0}, extra={
         "dataset": "Enamine10k Vina scores vs 4UNN (MolPAL, commit a403233)",
         "pool": n, "per_round": n1, "rounds": ROUNDS, "missing_scores": int(df.score.isna().sum()),
         "final": final, "reference": {"MolPAL MPN greedy, top-100 ids after 6 %": [59.6, 2.3],
@@ -300,9 +354,9 @@ def main() -> None:
                   + ("" if all(len(c) >= 5 for c in curves.values()) else
                      "; arms with fewer than 5 seeds ran as many as this session's CPU time "
                      "allowed (a GNN seed took ~28 min wall here)")]})
-    png = RESULTS / f"{NAME}.png"
+    png = RESULTS / f"{name}.png"
     _plot(curves, n1, n, png)
-    print(f"wrote {RESULTS / (NAME + '.json')} and {png}")
+    print(f"wrote {RESULTS / (name + '.json')} and {png}")
 
 
 if __name__ == "__main__":
