@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._plugins import PluginRegistry, constructor_options
+from ._plugins import PluginRegistry, constructor_option_types, constructor_options
 
 __all__ = [
     "INPUT_KINDS",
@@ -198,6 +198,12 @@ class Simulator(ABC):
     def option_names(cls) -> tuple[frozenset[str], bool]:
         """Keyword options the constructor takes, and whether it takes any (``**kwargs``)."""
         return constructor_options(cls)
+
+    @classmethod
+    def option_types(cls) -> Mapping[str, Any]:
+        """The type each option must have (a config checks its values against them); by
+        default the constructor's annotations. Override to declare them otherwise."""
+        return constructor_option_types(cls)
 
     def truth(self) -> Mapping[str, Mapping[str, float]] | None:
         """Every answer the simulator knows without simulating (``{target: {id: value}}``),

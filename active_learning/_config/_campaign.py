@@ -37,6 +37,7 @@ import tomllib
 
 from ._executor import ExecutorConfig
 from ._pool import PoolConfig
+from ._storage_url import check_scheme
 from ._sections import (
     AcquisitionConfig,
     CompressionConfig,
@@ -156,6 +157,7 @@ def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
         return f"sqlite:///{base_dir / f'{name}.db'}"
     if "\x00" in url or "\n" in url:
         raise ValueError("campaign.storage must be one line (an Optuna storage URL)")
+    check_scheme(url)
     if url.startswith("journal:") and not url.startswith("journal:///"):
         raise ValueError(f"campaign.storage = {url!r}: a journal file is journal:///relative"
                          f"/path.log (from the config's folder) or journal:////absolute/path.log")
