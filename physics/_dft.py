@@ -83,7 +83,8 @@ class DFT(Simulator):
 
     Values (ASE units): ``energy`` (eV), ``energy_per_atom`` (eV), ``forces``
     (``[n_atoms, 3]`` eV/Å from the analytic nuclear gradient), ``gap`` (HOMO-LUMO, eV; for
-    open shells min(LUMO) - max(HOMO) over both spins), ``dipole`` (``[3]`` e·Å, about the
+    open shells, UKS/UHF, min(LUMO_α, LUMO_β) − max(HOMO_α, HOMO_β): the definition
+    :class:`~physics.XTB` reports too, spin-polarised), ``dipole`` (``[3]`` e·Å, about the
     Cartesian origin).
 
     Args:
