@@ -9,11 +9,13 @@ stamps. Optuna's own INFO chatter ("A new study created …") is kept to warning
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 
-__all__ = ["PACKAGES", "configure_logging"]
+__all__ = ["PACKAGES", "configure_logging", "show_training"]
 
 #: the loggers of the three packages
 PACKAGES = ("active_learning", "physics", "surrogates")
@@ -72,3 +74,30 @@ def _optuna(verbosity: int, files: list[logging.Handler]) -> None:
 
     optuna.logging.set_verbosity(logging.INFO if verbosity >= 2 else logging.WARNING)
     _replace_handlers(logging.getLogger("optuna"), files)
+
+
+@contextlib.contextmanager
+def show_training(verbosity: int = 0) -> Iterator[None]:
+    """While a command trains a model (``scout train``), show the models' per-epoch lines
+    (``surrogates`` DEBUG records) on the terminal, unless ``-q``; restored afterwards."""
+    if verbosity < 0:
+        yield
+        return
+    logger = logging.getLogger("surrogates")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(_TerminalFormatter("%(message)s"))
+    before = logger.level
+    terminal = [h for h in logger.handlers if getattr(h, _MARK, False)
+                and isinstance(h, logging.StreamHandler) and h.stream is sys.stderr]
+    for h in terminal:  # one terminal line per record, not two
+        logger.removeHandler(h)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        for h in terminal:
+            logger.addHandler(h)
+        logger.setLevel(before)

@@ -12,6 +12,7 @@ training stops after ``patience`` epochs without improvement.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ from ._graph import Graph, GraphData, batch_graphs
 from ._model import GNNModule, energy_and_forces
 
 __all__ = ["TrainSettings", "plot_history", "train"]
+
+#: one DEBUG line per epoch (``scout train`` shows them); a wall-clock stop is a WARNING
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,9 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
         bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if "loss" in k})
+        logger.debug("epoch %d/%d: %s (%.1f s)", epoch + 1, int(s.epochs),
+                     ", ".join(f"{k} {v:.4g}" for k, v in row.items() if "loss" in k or
+                               "mae" in k), row["seconds"])
         score = row.get("valid_loss", row["train_loss"])
         if score < best_loss or best_state is None:
             best_loss, stale = score, 0
@@ -171,8 +178,12 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
         else:
             stale += 1
             if valid_batches and stale >= s.patience:
+                logger.debug("early stop after epoch %d: no better validation loss in %d "
+                             "epochs", epoch + 1, s.patience)
                 break
         if s.max_time is not None and clock() - c0 > s.max_time:
+            logger.warning("training stopped by its time limit (max_time = %g s, a safety "
+                           "limit) after epoch %d of %d", s.max_time, epoch + 1, int(s.epochs))
             break
     bar.close()
     if not valid_batches:  # nothing to select on: the final EMA weights
