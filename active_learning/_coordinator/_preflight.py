@@ -287,7 +287,7 @@ def _probe(cfg: CampaignConfig, out: Preflight, pool: Any, sim: Any, n: int) -> 
     try:
         for i in picked:
             t0 = time.perf_counter()
-            result = sim.evaluate(pool.get([i], "simulator"))[0]
+            result = sim.evaluate([pool.get([i], "simulator")[0]])[0]
             seconds.append(time.perf_counter() - t0)
             if not result.ok:
                 failures.append(f"{pool.ids[i]}: {result.error}")
