@@ -13,18 +13,15 @@ keeps every log record (:mod:`._cli._logging`).
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-__all__ = ["COMMANDS", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "main"]
+from ._cli._errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, USER_ERRORS, exit_on_user_error
 
-#: exit code of bad input (one ``error: ...`` line)
-EXIT_USER_ERROR = 2
-#: exit code of a campaign (or worker) stopped by SIGTERM/SIGINT: run again to resume
-EXIT_INTERRUPTED = 3
+__all__ = ["COMMANDS", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "USER_ERRORS", "exit_on_user_error",
+           "main"]
 
 #: the one registry of CLI commands; help text is read from each command itself
 COMMANDS: dict[str, str] = {
@@ -39,12 +36,6 @@ COMMANDS: dict[str, str] = {
     "worker": "active_learning._cli._campaign:worker_command",
 }
 
-#: exceptions that mean "the user's input is wrong", reported without a traceback
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError, FileNotFoundError, IsADirectoryError, PermissionError, KeyError,
-)
-
-
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -52,15 +43,6 @@ def _version() -> str:
         return version("scoutlab")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "0+unknown"
-
-
-def exit_on_user_error(exc: BaseException) -> NoReturn:
-    """Report bad input as one ``error: ...`` line and exit 2 (re-raise with SCOUT_DEBUG=1)."""
-    if os.environ.get("SCOUT_DEBUG"):
-        raise exc
-    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-    click.secho(f"error: {msg}", fg="red", err=True)
-    sys.exit(EXIT_USER_ERROR)
 
 
 class _LazyGroup(click.Group):

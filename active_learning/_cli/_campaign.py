@@ -32,7 +32,7 @@ def _user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..cli import USER_ERRORS, exit_on_user_error
+        from ._errors import USER_ERRORS, exit_on_user_error
 
         try:
             return fn(*args, **kwargs)
@@ -57,9 +57,9 @@ def run_command(config: str, quiet: bool, restart: bool) -> None:
     and be recorded, then exits with code 3 ("interrupted after N simulations; run again to
     resume"); a second one stops at once and hands the simulation back to the queue.
     """
-    from ..cli import EXIT_INTERRUPTED
     from .._coordinator._campaign import Campaign, CampaignInterrupted
     from .._report._status import print_status
+    from ._errors import EXIT_INTERRUPTED
 
     quiet = quiet or verbosity() < 0
     try:
@@ -122,8 +122,8 @@ def worker_command(config: str, max_trials: int | None, idle_timeout: float,
     refuses with one line (a worker must use its coordinator's storage). SIGTERM finishes the
     current simulation and exits (code 3); a second SIGTERM releases it for another worker.
     """
-    from ..cli import EXIT_INTERRUPTED
     from .._execution._worker import run_worker
+    from ._errors import EXIT_INTERRUPTED
 
     stats = run_worker(config, max_trials=max_trials, idle_timeout=idle_timeout,
                        wait_for_study=wait_for_study)

@@ -27,7 +27,7 @@ def check_command(config: str, probe: int, restart: bool) -> None:
     problem) when it cannot. `scout run` does the same before it creates the study.
     """
     from .._coordinator._preflight import preflight
-    from ..cli import EXIT_USER_ERROR
+    from ._errors import EXIT_USER_ERROR
 
     report = preflight(config, restart=restart, probe=probe, deep=True)
     click.echo(report.text())

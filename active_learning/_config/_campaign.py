@@ -37,7 +37,6 @@ import tomllib
 
 from ._executor import ExecutorConfig
 from ._pool import PoolConfig
-from ._storage_url import check_scheme
 from ._sections import (
     AcquisitionConfig,
     CompressionConfig,
@@ -46,6 +45,7 @@ from ._sections import (
     SurrogateConfig,
     check_objective,
 )
+from ._storage_url import check_scheme
 from ._values import (
     check_float,
     check_keys,

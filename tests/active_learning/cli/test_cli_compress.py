@@ -91,7 +91,7 @@ def test_reads_every_pool_format_a_campaign_reads(tmp_path):
     csv_path.write_text("name,smi\n" + "\n".join(f"m{i},{s}" for i, s in enumerate(POOL[:5])))
     assert read_pool(csv_path, "smiles", column="smi", id_column="name") == POOL[:5]
     cache = tmp_path / "campaign.artifacts" / "pool_cache" / "pool_atoms.db"
-    pool = MoleculePool(POOL[:4] + ["C1CC(C"], cache_path=cache)
+    pool = MoleculePool([*POOL[:4], "C1CC(C"], cache_path=cache)
     pool.get(range(5), "atoms")  # builds and caches; the bad SMILES is cached as a failure
     atoms = read_pool(cache, "atoms")
     assert [a.info["smiles"] for a in atoms] == [a.info["smiles"] for a in

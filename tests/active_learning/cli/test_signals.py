@@ -64,10 +64,24 @@ def _finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str]:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
+        _, err = proc.communicate()
         raise AssertionError(f"scout run still running {timeout} s after the signal "
                              f"(the old hang); stderr: {err[-2000:]}") from None
     return proc.returncode, err
+
+
+def _signal_twice(tmp_path: Path, cfg: Path, workers: int, sig: int, gap: float,
+                  timeout: float) -> tuple[int, str, float]:
+    """Start ``scout run``, signal it twice ``gap`` s apart once ``workers`` simulations are in
+    flight; returns its exit code, stderr and the seconds it took after the first signal."""
+    proc = _scout("run", str(cfg))
+    _wait_busy(tmp_path, workers, proc)
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    time.sleep(gap)
+    proc.send_signal(sig)
+    code, err = _finish(proc, timeout)
+    return code, err, time.monotonic() - t0
 
 
 def _trials(cfg: Path) -> Counter:
@@ -112,14 +126,8 @@ def test_first_sigterm_finishes_the_simulation_in_flight_then_exits_3(tmp_path):
 @pytest.mark.slow
 def test_second_signal_stops_at_once_and_hands_the_simulation_back(tmp_path):
     cfg = _config(tmp_path, seconds=60.0)
-    proc = _scout("run", str(cfg))
-    _wait_busy(tmp_path, 1, proc)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    code, err = _finish(proc, 30)
-    assert time.monotonic() - t0 < 20  # not the 60 s the simulation would take
+    code, err, took = _signal_twice(tmp_path, cfg, 1, signal.SIGINT, 0.5, 30)
+    assert took < 20  # not the 60 s the simulation would take
     # the released simulation is not a recorded one: its retry waits in the queue
     assert code == EXIT_INTERRUPTED and err.strip().splitlines()[-1] == LINE.format(0)
     session = open_session(cfg, load_pool=False)
@@ -152,14 +160,8 @@ def test_separate_workers_finish_their_simulations_on_one_ctrl_c(tmp_path):
 @pytest.mark.slow
 def test_separate_workers_hand_back_on_a_second_sigterm(tmp_path):
     cfg = _config(tmp_path, seconds=60.0, workers=2)
-    proc = _scout("run", str(cfg))
-    _wait_busy(tmp_path, 2, proc)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    code, err = _finish(proc, 45)
-    assert time.monotonic() - t0 < 30
+    code, err, took = _signal_twice(tmp_path, cfg, 2, signal.SIGTERM, 1.0, 45)
+    assert took < 30
     assert code == EXIT_INTERRUPTED, err
     states = _trials(cfg)
     assert states["RUNNING"] == 0 and states["FAIL"] == 2 and states["WAITING"] >= 2

@@ -57,5 +57,5 @@ def test_type_rules_by_hand():
     assert fits(lambda x: x, typing.Callable[..., typing.Any])  # cannot judge: accepted
     assert describe(Sequence[int]) == "a list of integers"
     assert describe(int | None) == "an integer"
-    with pytest.raises(ValueError, match="^x.k must be a list of integers, got 3$"):
+    with pytest.raises(ValueError, match=r"^x\.k must be a list of integers, got 3$"):
         check_option_types("x", {"k": 3}, {"k": Sequence[int]})

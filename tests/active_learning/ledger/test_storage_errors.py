@@ -24,12 +24,12 @@ def test_unreachable_postgres_is_one_line_without_the_password():
 
 
 def test_a_missing_driver_says_what_to_install():
-    with pytest.raises(ValueError, match="driver is not installed.*scoutlab\\[hpc\\]"):
+    with pytest.raises(ValueError, match=r"driver is not installed.*scoutlab\[hpc\]"):
         make_storage(f"postgresql+pg8000://scout:{SECRET}@127.0.0.1:1/scout")
 
 
 def test_mysql_is_refused_clearly(tmp_path):
-    with pytest.raises(ValueError, match="MySQL/MariaDB is not supported.*postgresql://"):
+    with pytest.raises(ValueError, match=r"MySQL/MariaDB is not supported.*postgresql://"):
         make_storage(f"mysql://u:{SECRET}@host/db")
     cfg = _fakes.write_config(tmp_path, storage=f"mysql+pymysql://u:{SECRET}@host/db")
     with pytest.raises(ValueError, match="not supported") as err:
