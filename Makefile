@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml | $(PY)
 # threads per process on a busy 2-core machine made training 6x slower (spinning threads).
 demo: export OMP_NUM_THREADS ?= 1
 demo: $(STAMP)
+	$(VENV)/bin/scout check examples/molecules/campaign.toml
 	$(VENV)/bin/scout run examples/molecules/campaign.toml
 	$(VENV)/bin/scout status examples/molecules/campaign.toml
 	$(VENV)/bin/scout report examples/molecules/campaign.toml --out examples/molecules/report
+	$(VENV)/bin/scout export examples/molecules/campaign.toml --out examples/molecules/results.sdf
 
 # pytest exit code 5 means "no tests collected": that is a failure here, said plainly.
 test: $(STAMP)
@@ -50,4 +52,4 @@ bench-quick: $(STAMP)
 	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
 
 clean-demo:
-	rm -rf examples/molecules/campaign.db examples/molecules/campaign.artifacts examples/molecules/report
+	rm -rf examples/molecules/campaign.db examples/molecules/campaign.artifacts examples/molecules/report examples/molecules/results.sdf

@@ -31,7 +31,8 @@ else
         && '$_pg_bin/pg_ctl' -D '$_pg_dir/data' -l '$_pg_dir/server.log' -w \
            -o \"-p $_pg_port -k '$_pg_dir' -c listen_addresses=127.0.0.1 -c max_connections=200\" start >/dev/null \
         && '$_pg_bin/createdb' -h 127.0.0.1 -p $_pg_port -U scout scout"; then
-        export SCOUT_TEST_POSTGRES_URL="postgresql+psycopg2://scout@127.0.0.1:$_pg_port/scout"
+        # the standard form (Optuna's docs): SQLAlchemy 2.1 maps it to psycopg 3, the hpc extra's driver
+        export SCOUT_TEST_POSTGRES_URL="postgresql://scout@127.0.0.1:$_pg_port/scout"
         # what the outage test needs to stop and restart this server (pg_ctl, no shell)
         export SCOUT_TEST_POSTGRES_BIN="$_pg_bin" SCOUT_TEST_POSTGRES_DATA="$_pg_dir/data"
         export SCOUT_TEST_POSTGRES_OPTS="-p $_pg_port -k $_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200"

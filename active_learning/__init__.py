@@ -25,7 +25,9 @@ from ._pool._sequences import SequencePool
 
 #: names imported on first use, so ``import active_learning`` (and ``scout --help``) stays free
 #: of torch; ``from active_learning import Campaign`` works as usual
-_LAZY = {"Campaign": "._coordinator._campaign", "PoolSampler": "._coordinator._sampler",
+_LAZY = {"Campaign": "._coordinator._campaign",
+         "CampaignInterrupted": "._coordinator._campaign",
+         "PoolSampler": "._coordinator._sampler",
          "run_worker": "._execution._worker"}
 
 
@@ -42,6 +44,7 @@ __all__: list[str] = [
     "ACQUISITION_OPTIONS",
     "Campaign",
     "CampaignConfig",
+    "CampaignInterrupted",
     "DesignPool",
     "MoleculePool",
     "Pool",

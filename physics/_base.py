@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._plugins import PluginRegistry, constructor_options
+from ._plugins import PluginRegistry, constructor_option_types, constructor_options
 
 __all__ = [
     "INPUT_KINDS",
@@ -94,6 +94,12 @@ TARGETS: dict[str, TargetInfo] = _targets(
     TargetInfo("response", "", "curve", description="response on the dose grid"),
     TargetInfo("response_std", "", "curve", description="cell-to-cell spread of the response"),
     TargetInfo("ec50", "µM", log_scale=True, description="dose of half-maximal response"),
+    TargetInfo("K", "µM", log_scale=True, description="Hill half-saturation constant"),
+    TargetInfo("Ka", "µM", log_scale=True,
+               description="inducer dissociation constant, active state"),
+    TargetInfo("Ki", "µM", log_scale=True,
+               description="inducer dissociation constant, inactive state"),
+    TargetInfo("doses", "µM", "curve", log_scale=True, description="inducer doses"),
     TargetInfo("log10_ec50", "log10 µM", description="log10 of the EC50"),
     TargetInfo("dynamic_range", "", description="saturated minus basal response"),
     TargetInfo("fold_induction", "", description="saturated over basal response"),
@@ -198,6 +204,12 @@ class Simulator(ABC):
     def option_names(cls) -> tuple[frozenset[str], bool]:
         """Keyword options the constructor takes, and whether it takes any (``**kwargs``)."""
         return constructor_options(cls)
+
+    @classmethod
+    def option_types(cls) -> Mapping[str, Any]:
+        """The type each option must have (a config checks its values against them); by
+        default the constructor's annotations. Override to declare them otherwise."""
+        return constructor_option_types(cls)
 
     def truth(self) -> Mapping[str, Mapping[str, float]] | None:
         """Every answer the simulator knows without simulating (``{target: {id: value}}``),

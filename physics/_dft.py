@@ -83,7 +83,8 @@ class DFT(Simulator):
 
     Values (ASE units): ``energy`` (eV), ``energy_per_atom`` (eV), ``forces``
     (``[n_atoms, 3]`` eV/Å from the analytic nuclear gradient), ``gap`` (HOMO-LUMO, eV; for
-    open shells min(LUMO) - max(HOMO) over both spins), ``homo`` and ``lumo`` (those two
+    open shells, UKS/UHF, min(LUMO_α, LUMO_β) − max(HOMO_α, HOMO_β): the definition
+    :class:`~physics.XTB` reports too, spin-polarised), ``homo`` and ``lumo`` (those two
     orbital energies, eV), ``dipole`` (``[3]`` e·Å, about the Cartesian origin), and the
     structure the values belong to (``numbers``, ``positions`` in Å).
 

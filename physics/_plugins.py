@@ -30,7 +30,25 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Any
 
-__all__ = ["PluginRegistry", "constructor_options"]
+__all__ = ["PluginRegistry", "constructor_option_types", "constructor_options"]
+
+
+def constructor_option_types(cls: type) -> dict[str, Any]:
+    """The annotated type of each keyword option ``cls(...)`` takes (``typing.Any`` where a
+    parameter has no annotation, or one that cannot be resolved): what a config checks a
+    TOML value against (``relax = "false"`` is not a ``bool``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(cls, eval_str=True).parameters.values()
+    except (NameError, SyntaxError, TypeError, ValueError, AttributeError):
+        try:  # an annotation that names something its module does not import at run time
+            params = inspect.signature(cls).parameters.values()
+        except (TypeError, ValueError):
+            return {}
+    return {p.name: Any if p.annotation is p.empty or isinstance(p.annotation, str)
+            else p.annotation
+            for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def constructor_options(cls: type) -> tuple[frozenset[str], bool]:

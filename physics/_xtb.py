@@ -21,6 +21,8 @@ from ._molecules import structure_values
 
 __all__ = ["XTB"]
 
+#: scale of tblite's spin-polarization interaction for open shells (1: as parametrised)
+SPIN_POLARIZATION = 1.0
 #: accepted spellings -> tblite's method names
 _METHODS = {"gfn2-xtb": "GFN2-xTB", "gfn2": "GFN2-xTB", "gfn1-xtb": "GFN1-xTB", "gfn1": "GFN1-xTB"}
 
@@ -39,7 +41,13 @@ class XTB(Simulator):
         energy: total energy, eV.
         energy_per_atom: energy / n_atoms, eV.
         forces: ``[n_atoms, 3]`` eV/Å, ``-dE/dR`` (tblite's analytic gradient).
-        gap: HOMO-LUMO gap, eV.
+        gap: HOMO-LUMO gap, eV (:func:`~physics._electronic.homo_lumo_gap`). An open shell
+            (2S > 0) is computed spin-polarised (tblite's ``spin-polarization`` interaction,
+            scale 1), so there are α and β orbitals as in :class:`~physics.DFT`'s UKS, and
+            the gap has DFT's definition: min(LUMO_α, LUMO_β) − max(HOMO_α, HOMO_β). (Without
+            spin polarisation tblite's orbitals are restricted, and the singly occupied
+            orbital would count as the HOMO: 11.4 eV for the ethyl radical, against 1.3 eV
+            spin-polarised and 4.3 eV from UKS-B3LYP/def2-SVP.)
         homo, lumo: the frontier orbital energies, eV (``lumo − homo = gap``).
         dipole: ``[3]`` e·Å (about the origin of the Cartesian frame; origin-free for a
             neutral molecule).
@@ -48,8 +56,11 @@ class XTB(Simulator):
 
     Args:
         method: ``"GFN2-xTB"`` or ``"GFN1-xTB"``.
-        charge: total charge; ``None`` reads ``atoms.info["charge"]`` (or initial charges).
-        multiplicity: 2S+1; ``None`` reads ``atoms.info["multiplicity"]`` (or electron parity).
+        charge: total charge; ``None`` (the default) reads ``atoms.info["charge"]``, which
+            :func:`physics.smiles_to_atoms` sets from the SMILES (else the initial charges).
+        multiplicity: 2S+1; ``None`` (the default) reads ``atoms.info["multiplicity"]``, which
+            :func:`physics.smiles_to_atoms` sets from the SMILES's radical electrons (else 1
+            for an even and 2 for an odd electron count), as :class:`~physics.DFT` does.
         relax, fmax, max_steps: optional BFGS relaxation before the single point.
         accuracy: tblite numerical accuracy (smaller is tighter).
         electronic_temperature: Fermi smearing temperature, K.
@@ -67,7 +78,7 @@ class XTB(Simulator):
         self,
         method: str = "GFN2-xTB",
         charge: int | None = None,
-        multiplicity: int | None = 1,
+        multiplicity: int | None = None,
         relax: bool = False,
         fmax: float = 0.05,
         max_steps: int = 200,
@@ -133,6 +144,8 @@ class XTB(Simulator):
         try:
             calc = Calculator(self.method, atoms.numbers, atoms.positions / Bohr, charge,
                               n_unpaired)
+            if n_unpaired:
+                calc.add("spin-polarization", SPIN_POLARIZATION)
             calc.set("accuracy", self.accuracy)
             calc.set("temperature", self.electronic_temperature * kB / Hartree)
             calc.set("max-iter", self.max_iterations)
@@ -150,6 +163,7 @@ class XTB(Simulator):
             method=self.method, charge=charge, multiplicity=n_unpaired + 1,
             accuracy=self.accuracy, electronic_temperature=self.electronic_temperature,
             max_iterations=self.max_iterations, verbosity=0,
+            spin_polarization=SPIN_POLARIZATION if n_unpaired else None,
         )
         try:
             converged = BFGS(atoms, logfile=None).run(fmax=self.fmax, steps=self.max_steps)

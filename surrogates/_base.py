@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from physics._plugins import PluginRegistry, constructor_options
+from physics._plugins import PluginRegistry, constructor_option_types, constructor_options
 
 from ._io import Saveable, register_model
 from ._prediction import Prediction
@@ -101,6 +101,12 @@ class Surrogate(Saveable, BaseEstimator, ABC):
     def option_names(cls) -> tuple[frozenset[str], bool]:
         """Constructor parameters (what a config table may set), and whether ``**kwargs``."""
         return constructor_options(cls)
+
+    @classmethod
+    def option_types(cls) -> dict[str, Any]:
+        """The type each parameter must have (a config checks its values against them); by
+        default the constructor's annotations. Override to declare them otherwise."""
+        return constructor_option_types(cls)
 
     def is_fitted(self, attribute: str) -> bool:
         """Whether ``fit`` (or ``load``) has set the learned ``attribute``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -13,35 +12,47 @@ import numpy as np
 __all__ = ["compress", "read_pool"]
 
 
-def read_pool(path: Path, limit: int | None = None) -> list[Any]:
-    """Candidates from ``.smi`` (SMILES [name] per line), ``.csv`` (column ``smiles`` or
-    ``sequence``, else the first), ``.txt`` (one sequence per line) or ``.xyz``/``.extxyz``
-    (3D structures as ``ase.Atoms``, for GNN teachers)."""
+#: what a pool file holds for a teacher that reads each input kind
+_POOL_KIND = {"atoms": "molecules", "smiles": "molecules", "sequence": "sequences",
+              "vector": "designs"}
+
+
+def read_pool(path: Path, form: str = "smiles", limit: int | None = None,
+              id_column: str | None = None, column: str | None = None) -> list[Any] | Any:
+    """The candidates of a pool file in the teacher's input ``form``, read as a campaign reads
+    its ``[pool]``: molecules from ``.smi``, ``.csv`` (column ``column``, default ``smiles``),
+    ``.xyz``/``.extxyz`` or an ASE database (``.db``: also a campaign's
+    ``*.artifacts/pool_cache/pool_atoms.db``); sequences from ``.txt``, ``.csv``, ``.fasta``;
+    design vectors from ``.csv``/``.npy``. Molecules that cannot be built in 3D, and empty
+    structures (a failed entry of a pool cache), are left out.
+
+    Returns a list (an ``(n, d)`` array for vectors) of at most ``limit`` candidates.
+    """
+    from .._config._pool import PoolConfig
+
     if not path.is_file():
         raise FileNotFoundError(f"pool file {str(path)!r} does not exist")
-    items: list[Any] = []
-    if path.suffix.lower() in (".xyz", ".extxyz"):
-        from ase.io import read
-
-        try:
-            items = list(read(path, ":"))
-        except Exception as exc:  # ase raises many types for a malformed file
-            raise ValueError(f"pool file {str(path)!r} is not a readable xyz file: {exc}") \
-                from None
-    elif path.suffix.lower() == ".csv":
-        with path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            cols = reader.fieldnames or []
-            if not cols:
-                raise ValueError(f"pool file {str(path)!r} has no header row")
-            col = next((c for c in cols if c.lower() in ("smiles", "sequence")), cols[0])
-            items = [row[col].strip() for row in reader if row.get(col, "").strip()]
-    else:
-        with path.open() as fh:
-            items = [ln.split()[0] for ln in fh if ln.strip() and not ln.startswith("#")]
-    if not items:
-        raise ValueError(f"pool file {str(path)!r} holds no candidates")
-    return items[:limit] if limit else items
+    kind = _POOL_KIND.get(form)
+    if kind is None:
+        raise ValueError(f"a teacher that reads {form!r} has no pool file format")
+    table: dict[str, Any] = {"kind": kind, "path": str(path)}
+    if id_column:
+        table["id_column"] = id_column
+    if column:
+        table[{"molecules": "smiles_column", "sequences": "sequence_column"}.get(
+            kind, "feature_columns")] = column if kind != "designs" else column.split(",")
+    pool = PoolConfig.from_dict(table, path.parent).build(None)
+    n = len(pool) if not limit else min(limit, len(pool))
+    items = pool.get(np.arange(n), form)
+    if form in ("atoms", "smiles") and isinstance(items, list):
+        kept = [x for x in items if x is not None and (form != "atoms" or len(x) > 0)]
+        if len(kept) < len(items):
+            click.echo(f"left out {len(items) - len(kept)} candidates with no usable "
+                       f"structure", err=True)
+        items = kept
+    if len(items) == 0:
+        raise ValueError(f"pool file {str(path)!r} holds no usable candidates")
+    return items
 
 
 def _gnn_student(teacher: Any, cands: list[Any], epochs: int, seed: int) -> Any:
@@ -62,13 +73,12 @@ def _gnn_student(teacher: Any, cands: list[Any], epochs: int, seed: int) -> Any:
                           random_state=seed)
 
 
-def _plot(rows: list[dict[str, Any]], chosen: str, path: Path) -> None:
-    import matplotlib
+def _plot(rows: list[dict[str, Any]], chosen: str | None, max_loss: float, path: Path) -> None:
+    from matplotlib.figure import Figure  # no pyplot, no backend chosen
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig = Figure(figsize=(5.5, 4))
+    ax = fig.subplots()
+    ax.axhline(1.0 - max_loss, color="gray", ls="--", lw=1, label="least recall kept")
     for r in rows:
         ax.scatter(r["candidates_per_s_features"], r["top_k_recall"],
                    c="tab:red" if r["name"] == chosen else "tab:blue")
@@ -77,10 +87,12 @@ def _plot(rows: list[dict[str, Any]], chosen: str, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("throughput once featurised (candidates/s)")
     ax.set_ylabel("top-1% recall vs teacher (held-out)")
-    ax.set_title("screener trade-off (red: saved)")
+    ax.set_ylim(-0.02, 1.05)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("screener trade-off (red: saved)" if chosen else
+                 "screener trade-off (none saved)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 @click.command("compress")
@@ -95,9 +107,13 @@ def _plot(rows: list[dict[str, Any]], chosen: str, path: Path) -> None:
 @click.option("--quantize/--no-quantize", default=True, show_default=True,
               help="also try int8 versions of each pruned student")
 @click.option("--minimize", is_flag=True, help="lower scores are better (e.g. docking)")
-@click.option("--max-loss", default=0.05, show_default=True,
-              help="largest top-k recall loss vs the best candidate tried")
+@click.option("--max-loss", type=click.FloatRange(0.0, 1.0), default=0.05, show_default=True,
+              help="largest loss of top-1% recall allowed against the teacher (whose recall "
+                   "of its own top 1% is 1): a screener below 1 - max-loss is not saved")
 @click.option("--limit", type=int, default=None, help="use only the first N pool candidates")
+@click.option("--id-column", default=None, help="id column of a CSV pool (or key of an ASE db)")
+@click.option("--column", default=None,
+              help="SMILES/sequence column of a CSV pool [default: smiles / sequence]")
 @click.option("--hidden", default="256,128", show_default=True,
               help="hidden widths of the default MLP student")
 @click.option("--epochs", default=300, show_default=True, help="student's max training epochs")
@@ -107,10 +123,17 @@ def _plot(rows: list[dict[str, Any]], chosen: str, path: Path) -> None:
                    "(lmax 1, one layer; needs an .xyz/.extxyz pool and a GNN teacher)")
 @click.option("--seed", default=0, show_default=True)
 def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune_amounts: str,
-             quantize: bool, minimize: bool, max_loss: float, limit: int | None, hidden: str,
+             quantize: bool, minimize: bool, max_loss: float, limit: int | None,
+             id_column: str | None, column: str | None, hidden: str,
              epochs: int, seed: int, student_kind: str) -> None:
     """Distil TEACHER (a model file) on POOL into a fast screener; try pruning/int8 variants,
-    save the fastest within --max-loss of the best top-1% recall, and plot the trade-off."""
+    save the fastest whose top-1% recall (against the teacher, on held-out pool candidates)
+    is at least 1 - --max-loss, and plot the trade-off. When none is, nothing is saved and
+    the command fails (exit 2), the report says why.
+
+    POOL is any pool file a campaign reads (.smi, .csv, .xyz/.extxyz, an ASE .db such as a
+    campaign's pool cache; .txt/.fasta sequences; .npy vectors).
+    """
     from surrogates import Screener, load_model
     from surrogates import prune as prune_model
     from surrogates import quantize as quantize_model
@@ -130,7 +153,9 @@ def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune
     except ValueError:
         raise ValueError(f"--hidden must be comma-separated integers, got {hidden!r}") from None
     model = load_model(teacher)
-    cands = read_pool(pool, limit)
+    from surrogates._compress._distill import teacher_first
+
+    cands = read_pool(pool, teacher_first(model).input_kind, limit, id_column, column)
     click.echo(f"teacher {type(model).__name__} from {teacher}; {len(cands)} candidates")
     student = default_student(model, seed) if student_kind == "default" else \
         _gnn_student(model, cands, epochs, seed)
@@ -168,18 +193,25 @@ def compress(teacher: Path, pool: Path, output: Path, report: Path | None, prune
         rows.append({"name": name, **{k: v for k, v in s.metrics.items() if k != "reference"},
                      "parameters": s.throughput["parameters"],
                      "candidates_per_s_features": s.throughput["candidates_per_s_features"]})
-    best = max(r["top_k_recall"] for r in rows)
-    ok = [r for r in rows if r["top_k_recall"] >= best - max_loss]
-    chosen = max(ok, key=lambda r: r["candidates_per_s_features"])["name"]
-    variants[chosen].save(output)
+    ok = [r for r in rows if r["top_k_recall"] >= 1.0 - max_loss - 1e-12]
+    chosen = max(ok, key=lambda r: r["candidates_per_s_features"])["name"] if ok else None
     report = output.parent if report is None else report
     report.mkdir(parents=True, exist_ok=True)
     (report / "compress_report.json").write_text(json.dumps(
         {"teacher": str(teacher), "pool": str(pool), "n_candidates": len(cands),
-         "n_holdout": len(hold), "chosen": chosen, "rows": rows}, indent=2))
-    _plot(rows, chosen, report / "compress_report.png")
+         "n_holdout": len(hold), "max_loss": max_loss, "chosen": chosen, "rows": rows},
+        indent=2))
+    _plot(rows, chosen, max_loss, report / "compress_report.png")
     for r in rows:
         click.echo(f"  {r['name']:<16} recall={r['top_k_recall']:.2f} "
                    f"rho={r['spearman']:.3f} params={r['parameters']:>8} "
                    f"{r['candidates_per_s_features']:>10.0f} cand/s")
+    if chosen is None:
+        best = max(rows, key=lambda r: r["top_k_recall"])
+        raise ValueError(
+            f"no screener keeps the teacher's top 1% within --max-loss {max_loss:g}: the best "
+            f"recall is {best['top_k_recall']:.2f} ({best['name']}, {best['k']} of "
+            f"{len(hold)} held-out candidates); nothing saved (report in {report}). Train "
+            f"the student longer (--epochs), give it more candidates, or allow a larger loss")
+    variants[chosen].save(output)
     click.echo(f"saved {chosen!r} to {output}; report in {report}")

@@ -76,14 +76,19 @@ def train(data: Path, kind: str, target: str, epochs: int | None, options: tuple
         structures = read(str(data), index=":")
     except Exception as exc:  # ASE raises many kinds for a malformed file
         raise ValueError(f"cannot read {str(data)!r} as a structure file: {exc}") from None
-    click.echo(f"training {type(model).__name__} on {len(structures)} structures from {data}")
+    click.echo(f"training {type(model).__name__} on {len(structures)} structures from {data}"
+               f" (a line per epoch; -q hides them)")
     t0 = time.perf_counter()
     from surrogates import EquivariantGNN
 
-    if isinstance(model, EquivariantGNN):
-        model.fit(structures)  # reads energy, forces and properties from the frames
-    else:
-        model.fit(structures, _labels(structures, target))
+    from ._campaign import verbosity
+    from ._logging import show_training
+
+    with show_training(verbosity()):
+        if isinstance(model, EquivariantGNN):
+            model.fit(structures)  # reads energy, forces and properties from the frames
+        else:
+            model.fit(structures, _labels(structures, target))
     seconds = time.perf_counter() - t0
     out = out or data.with_suffix(".safetensors")
     model.save(out)

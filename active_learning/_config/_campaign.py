@@ -46,6 +46,7 @@ from ._sections import (
     check_fidelity_inputs,
     check_objective,
 )
+from ._storage_url import check_scheme
 from ._values import (
     check_float,
     check_keys,
@@ -157,6 +158,7 @@ def _resolve_storage(url: str, name: str, base_dir: Path) -> str:
         return f"sqlite:///{base_dir / f'{name}.db'}"
     if "\x00" in url or "\n" in url:
         raise ValueError("campaign.storage must be one line (an Optuna storage URL)")
+    check_scheme(url)
     if url.startswith("journal:") and not url.startswith("journal:///"):
         raise ValueError(f"campaign.storage = {url!r}: a journal file is journal:///relative"
                          f"/path.log (from the config's folder) or journal:////absolute/path.log")

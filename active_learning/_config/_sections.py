@@ -3,7 +3,8 @@
 
 A simulator or surrogate section holds a registered ``kind`` and that class's constructor
 options, checked against the options the class declares (``option_names()``; an unknown option
-names ``section.key`` and the allowed keys). What a simulator reads and returns comes from its
+names ``section.key`` and the allowed keys) and their declared types (``option_types()``:
+``relax = "false"`` is refused, see :mod:`._option_types`). What a simulator reads and returns comes from its
 class's declarations (``input_kind``, ``targets_for(options)``), never from its kind's name.
 Options named ``path``/``*_path``/``*_file`` are files: resolved against the config's folder
 and checked to exist.
@@ -18,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._acquisition._functions import ACQUISITIONS
+from ._option_types import check_option_types
 from ._values import (
     check_keys,
     freeze,
@@ -49,9 +51,12 @@ def _empty() -> Mapping[str, Any]:
 
 def _check_options(where: str, options: Mapping[str, Any], cls: Any,
                    reserved: tuple[str, ...] = ()) -> None:
+    """Names against ``cls.option_names()``, values against ``cls.option_types()``."""
     names, open_ended = cls.option_names()
     if not open_ended:
         check_keys(where, options, names | {"kind", *reserved})
+    check_option_types(where, {k: v for k, v in options.items()
+                               if k != "kind" and k not in reserved}, cls.option_types())
 
 
 def _resolve_option_paths(where: str, options: dict[str, Any], base_dir: Path) -> None:

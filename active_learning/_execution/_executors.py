@@ -108,7 +108,10 @@ def _stop_with_parent() -> None:
 
 def _local_worker_main(device: str | None, imports: tuple[str, ...], config: dict[str, Any],
                        base_dir: str, idle_timeout: float) -> None:
-    """A local worker process: pin its device, import the plug-ins, run the worker."""
+    """A local worker process: its own process group (a Ctrl-C in the terminal reaches only
+    the coordinator, which then sends each worker exactly one SIGTERM), its device, the
+    plug-ins, then the worker loop."""
+    os.setpgrp()
     _prepare(device, imports)
     _stop_with_parent()
     from ._worker import run_worker
@@ -140,9 +143,10 @@ class Executor(ABC):
         """Whether any worker is still running or still waiting to start."""
 
     @abstractmethod
-    def stop(self, finished: bool, timeout: float = 60.0) -> None:
+    def stop(self, finished: bool, timeout: float | None = 60.0) -> None:
         """``finished``: wait for the workers to see the campaign's end and exit. Otherwise stop
-        them now (a local worker finishes or releases its trial on SIGTERM)."""
+        them now (a local worker finishes or releases its trial on SIGTERM). ``timeout``:
+        seconds to wait for them (``None``: as long as they take)."""
 
     def wait(self, timeout: float | None = None, poll: float = 0.2) -> bool:
         """Block until no worker is alive; ``False`` if ``timeout`` s passed first."""
@@ -198,14 +202,14 @@ class LocalExecutor(Executor):
     def alive(self) -> bool:
         return any(p.is_alive() for p in self.processes)
 
-    def stop(self, finished: bool, timeout: float = 60.0) -> None:
+    def stop(self, finished: bool, timeout: float | None = 60.0) -> None:
         if not finished:
             for p in self.processes:
                 if p.is_alive():
                     p.terminate()  # SIGTERM: finish (or on a second one release) the trial
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         for p in self.processes:
-            p.join(timeout=max(0.0, deadline - time.monotonic()))
+            p.join(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
         for p in self.processes:
             if p.is_alive():
                 p.kill()
@@ -298,7 +302,7 @@ class DaskExecutor(Executor):
             return list(self._results)
         return [f.result() for f in self.futures if f.done() and f.status == "finished"]
 
-    def stop(self, finished: bool, timeout: float = 60.0) -> None:
+    def stop(self, finished: bool, timeout: float | None = 60.0) -> None:
         if finished:
             self.wait(timeout)
         self._results = self.results()

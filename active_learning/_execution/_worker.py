@@ -5,16 +5,17 @@ A worker joins a campaign through its storage only. Loop: claim one WAITING tria
 repeat. It never creates a trial (no ``study.ask()``), so a candidate is only ever simulated
 because the coordinator enqueued it, or as the bounded retry of a stale trial.
 
-Signals: the first SIGTERM (or SIGINT) lets the current simulation finish and be told, then
-the worker exits; a second one interrupts the simulation and *releases* the trial (told FAIL
-and re-enqueued, bounded by ``max_retries``), so a scheduler's hard deadline loses nothing.
+Signals (:mod:`._signals`): the first SIGTERM (or SIGINT) lets the current simulation finish
+and be told, then the worker exits; a second one interrupts the simulation and *releases* the
+trial (told FAIL and re-enqueued, bounded by ``max_retries``), so a scheduler's hard deadline
+loses nothing. A coordinator that runs a worker in-process shares its :class:`StopSignals`
+with it, so one signal stops both.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,13 +28,11 @@ from physics import SimulationResult, Simulator
 
 from .._ledger._keys import FINISHED_KEY
 from .._ledger._ledger import Ledger
+from ._signals import Interrupted, StopSignals
 
 __all__ = ["FINISHED_KEY", "Worker", "WorkerStats", "make_worker", "run_worker"]
 
-
-class _Interrupted(BaseException):
-    """Raised in the main thread by a second stop signal during a simulation (a BaseException,
-    so the simulator's per-candidate ``except Exception`` does not swallow it)."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,6 +43,8 @@ class WorkerStats:
     failed: int = 0
     released: int = 0
     stop_reason: str = ""
+    #: the stop signal's name (``"SIGTERM"``) when one ended the loop, else ``""``
+    signal: str = ""
 
     @property
     def told(self) -> int:
@@ -58,21 +59,22 @@ class Worker:
         candidates: ``indices -> list of simulator inputs`` (``pool.get(indices, "simulator")``).
         simulator: any :class:`physics.Simulator`.
         objective: the name of the simulator value told as the trial's objective.
+        signals: the :class:`StopSignals` to obey (a coordinator passes its own); default a
+            new one, installed while :meth:`run` runs in the main thread.
     """
 
     def __init__(self, ledger: Ledger, candidates: Callable[[list[int]], list[Any]],
-                 simulator: Simulator, objective: str) -> None:
+                 simulator: Simulator, objective: str, signals: StopSignals | None = None
+                 ) -> None:
         self.ledger = ledger
         self.candidates = candidates
         self.simulator = simulator
         self.objective = objective
-        self._stop = threading.Event()
-        self._busy = False
-        self._signals = 0
+        self.signals = signals if signals is not None else StopSignals()
 
     def request_stop(self) -> None:
         """Finish the current trial, then stop (what the first SIGTERM does)."""
-        self._stop.set()
+        self.signals.request()
 
     # --- one trial -----------------------------------------------------------------------
     def simulate(self, trial: FrozenTrial) -> SimulationResult:
@@ -82,7 +84,7 @@ class Worker:
         try:
             cand = self.candidates([index])[0]
             result = self.simulator.evaluate([cand])[0]
-        except _Interrupted:
+        except Interrupted:
             raise
         except Exception as exc:  # a mis-configured simulator or a pool read error
             return SimulationResult.failure(f"{type(exc).__name__}: {exc}",
@@ -105,17 +107,16 @@ class Worker:
 
     def process(self, trial: FrozenTrial, stats: WorkerStats) -> None:
         """Simulate a claimed trial under a heartbeat and tell it (or release it)."""
-        self._busy = True
         try:
-            with self.ledger.heartbeat_thread(trial):
+            with self.ledger.heartbeat_thread(trial), self.signals.mode("simulating"):
                 result = self.simulate(trial)
-        except _Interrupted:
+        except Interrupted:
             self.ledger.release(trial, "worker stopped by a signal mid-simulation")
             stats.released += 1
-            self._stop.set()
+            self.signals.request()
+            logger.info("released trial %d (candidate %s) for another worker", trial.number,
+                        trial.user_attrs.get("candidate_id"))
             return
-        finally:
-            self._busy = False
         try:
             ok = self.tell(trial, result)
         except UpdateFinishedTrialError:
@@ -144,66 +145,54 @@ class Worker:
             counts of completed, failed and released trials, and the stop reason.
         """
         stats = WorkerStats()
-        restore = self._install_signals()
-        self.simulator.setup()
-        try:
-            idle_since = time.monotonic()
-            while True:
-                if self._stop.is_set():
-                    stats.stop_reason = "stop requested"
-                    break
-                if max_trials is not None and stats.told + stats.released >= max_trials:
-                    stats.stop_reason = "max_trials reached"
-                    break
-                trial = self.ledger.pop()
-                if trial is None:
-                    if drain:
-                        stats.stop_reason = "queue empty"
-                        break
-                    if self.ledger.attrs().get(FINISHED_KEY):
-                        stats.stop_reason = "campaign finished"
-                        break
-                    if idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
-                        stats.stop_reason = f"idle for {idle_timeout:g} s"
-                        break
-                    self._stop.wait(poll)
-                    continue
-                self.process(trial, stats)
-                idle_since = time.monotonic()
-        finally:
-            self.simulator.teardown()
-            restore()
+        with self.signals.installed_handlers():
+            self.simulator.setup()
+            try:
+                self._loop(stats, max_trials, idle_timeout, poll, drain)
+            finally:
+                self.simulator.teardown()
         return stats
 
-    def _install_signals(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
+    def _loop(self, stats: WorkerStats, max_trials: int | None, idle_timeout: float | None,
+              poll: float, drain: bool) -> None:
+        idle_since = time.monotonic()
+        while True:
+            if self.signals.requested:
+                stats.signal = self.signals.name
+                stats.stop_reason = f"stopped by {self.signals.name}" if self.signals.name \
+                    else "stop requested"
+                break
+            if max_trials is not None and stats.told + stats.released >= max_trials:
+                stats.stop_reason = "max_trials reached"
+                break
+            trial = self.ledger.pop()
+            if trial is None:
+                if drain:
+                    stats.stop_reason = "queue empty"
+                    break
+                if self.ledger.attrs().get(FINISHED_KEY):
+                    stats.stop_reason = "campaign finished"
+                    break
+                if idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
+                    stats.stop_reason = f"idle for {idle_timeout:g} s"
+                    break
+                self.signals.event.wait(poll)
+                continue
+            self.process(trial, stats)
+            idle_since = time.monotonic()
 
-        def handler(signum: int, frame: Any) -> None:
-            self._signals += 1
-            self._stop.set()
-            if self._busy and self._signals >= 2:
-                raise _Interrupted(signal.Signals(signum).name)
 
-        old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-
-        def restore() -> None:
-            for s, h in old.items():
-                signal.signal(s, h)
-
-        return restore
-
-
-def make_worker(session: Any) -> Worker:
+def make_worker(session: Any, signals: StopSignals | None = None) -> Worker:
     """The worker of an open campaign session: its pool, its simulator — run in a child
     process killed after ``[campaign] timeout`` seconds when one is set (a timed-out
-    candidate is told FAIL, "timed out after N s") — and its objective."""
+    candidate is told FAIL, "timed out after N s") — and its objective. ``signals``: a
+    coordinator's :class:`StopSignals` to share (default: the worker's own)."""
     from ._timeout import with_timeout
 
     cfg, pool = session.config, session.pool
     simulator = with_timeout(cfg.simulator.build(), cfg.campaign.timeout)
     return Worker(session.ledger, lambda idx: pool.get(idx, "simulator"), simulator,
-                  cfg.campaign.objective)
+                  cfg.campaign.objective, signals=signals)
 
 
 def run_worker(config: Any, max_trials: int | None = None, idle_timeout: float | None = 60.0,
@@ -224,12 +213,23 @@ def run_worker(config: Any, max_trials: int | None = None, idle_timeout: float |
 
     cfg = load_config(config)
     deadline = time.monotonic() + float(wait_for_study)
+    waited = False
     while True:
         try:
             session = open_session(cfg, create=False)
             break
         except ValueError as exc:
-            if "start it with" not in str(exc) or time.monotonic() > deadline:
-                raise
+            if "start it with" not in str(exc):
+                raise  # a study of another config, an unreachable storage: refuse at once
+            if time.monotonic() > deadline:
+                raise ValueError(
+                    f"{exc} (this worker waited {wait_for_study:g} s for it in storage "
+                    f"{cfg.redacted_storage}; a worker must use its coordinator's storage: "
+                    f"the same [campaign] storage or SCOUT_STORAGE)") from None
+            if not waited:
+                logger.info("waiting up to %g s for campaign %r to be started by `scout run` "
+                            "in storage %s", wait_for_study, cfg.name, cfg.redacted_storage)
+                waited = True
             time.sleep(1.0)
+    logger.info("worker joined campaign %r (storage %s)", cfg.name, cfg.redacted_storage)
     return make_worker(session).run(max_trials=max_trials, idle_timeout=idle_timeout)

@@ -5,6 +5,8 @@ Study user attributes (JSON values):
 ==============================  ====================================================================
 ``scout:config_hash``           what the campaign computes (:func:`._session.config_hash`);
                                 written last when a study is set up, so it marks a complete set-up
+``scout:config``                the config data that hash was taken of
+                                (:func:`._session.config_snapshot`): a change names its keys
 ``scout:pool_size``             candidates in the pool when the campaign started
 ``scout:heartbeat``             ``[interval, grace]`` seconds shared by workers and the reaper
 ``scout:finished``              the coordinator is done; workers exit when they see it
@@ -24,11 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BEAT_TIME_KEY", "FIDELITY_PREFIX", "FINISHED_KEY", "HASH_KEY",
-           "HEARTBEAT_SETTINGS_KEY", "POOL_FAILURES_KEY", "POOL_SIZE_KEY", "STOP_KEY", "cheap_records",
+__all__ = ["BEAT_TIME_KEY", "CONFIG_KEY", "FIDELITY_PREFIX", "FINISHED_KEY", "HASH_KEY",
+           "HEARTBEAT_SETTINGS_KEY", "POOL_FAILURES_KEY", "POOL_SIZE_KEY", "STOP_KEY",
+           "cheap_records",
            "fidelity_key", "round_key"]
 
 HASH_KEY = "scout:config_hash"
+CONFIG_KEY = "scout:config"
 POOL_SIZE_KEY = "scout:pool_size"
 #: study attribute: ``[interval, grace]`` in seconds
 HEARTBEAT_SETTINGS_KEY = "scout:heartbeat"

@@ -117,6 +117,13 @@ class Ledger:
     def set_attr(self, key: str, value: Any) -> None:
         retrying(self.storage.set_study_user_attr, self.study_id, key, value)
 
+    def name_objective(self, name: str) -> None:
+        """Give the study's objective its name (``study.set_metric_names``), so
+        optuna-dashboard shows ``gap`` instead of "Objective 0"."""
+        with warnings.catch_warnings():  # experimental in Optuna 4.x
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retrying(self.study.set_metric_names, [str(name)])
+
     # --- the queue ------------------------------------------------------------------------
     def trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
         st = tuple(states) if states is not None else None

@@ -7,6 +7,12 @@ on NFS; paths follow SQLite's slash rule, see :func:`journal_path`). Optuna's jo
 has no heartbeat, so the ledger keeps one itself there, as a trial system attribute holding
 wall-clock seconds.
 
+PostgreSQL: the standard ``postgresql://user:pw@host/db`` is what SQLAlchemy 2.1 maps to
+psycopg 3, which the ``hpc`` extra installs (``postgresql+psycopg2://`` works too, with
+psycopg2). MySQL is refused: the ledger's atomic pop is tested on SQLite, PostgreSQL and
+journal files only. A storage that cannot be reached, or whose driver is missing, is a
+``ValueError`` of one line naming the redacted URL and the reason.
+
 Every storage call goes through :func:`retrying` (exponential back-off while a SQLite file is
 locked or a PostgreSQL server is away); calls that only read go through :func:`reading`, which
 on SQLite opens a plain ``BEGIN`` instead of ``BEGIN IMMEDIATE``. :func:`redact_url` is the one
@@ -30,15 +36,15 @@ from optuna.storages import (
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import FrozenTrial, TrialState
 
-from .._config._storage_url import redact_url
+from .._config._storage_url import SCHEMES, check_scheme, redact_url
 from ._keys import BEAT_TIME_KEY
 from ._optuna import rdb_storage
 
-__all__ = ["journal_path", "make_storage", "reading", "redact_url", "retrying"]
+__all__ = ["SCHEMES", "check_scheme", "journal_path", "make_storage", "reading", "redact_url",
+           "retrying"]
 
 ID_ATTRS = ("candidate_id", "round", "index")
 _T = TypeVar("_T")
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def retrying(fn: Callable[..., _T], *args: Any, attempts: int = 8, **kwargs: Any) -> _T:
@@ -105,7 +111,7 @@ class _HeartbeatJournal(JournalStorage):
 
 
 def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | None = None,
-                 max_retries: int = 2) -> BaseStorage:
+                 max_retries: int = 2, connect_attempts: int = 8) -> BaseStorage:
     """Build the Optuna storage for ``url`` (see the module docstring for the kinds).
 
     Args:
@@ -114,6 +120,11 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         grace_period: seconds without a heartbeat before a running trial is stale
             (default ``2 * heartbeat_interval``).
         max_retries: how many times a stale trial is re-enqueued before it stays failed.
+        connect_attempts: tries of the first connection (8: ≈ 25 s of back-off, as later calls).
+
+    Raises:
+        ValueError: an unsupported URL, a missing database driver, or a storage that cannot
+            be reached (one line; the password is never shown).
     """
     if not isinstance(url, str) or "://" not in url:
         raise ValueError(f"storage URL {url!r} is not a URL (sqlite:///…, postgresql://…, journal:///…)")
@@ -127,8 +138,7 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         path = journal_path(url)
         return _HeartbeatJournal(path, int(heartbeat_interval), grace, callback)
     scheme = url.split("://", 1)[0].split("+", 1)[0]
-    if scheme not in ("sqlite", "postgresql", "mysql"):
-        raise ValueError(f"storage URL {redact_url(url)!r}: unsupported scheme {scheme!r}")
+    check_scheme(url)
     engine_kwargs: dict[str, Any] = {}
     if scheme == "sqlite":
         engine_kwargs = {"connect_args": {"timeout": 60}}
@@ -137,8 +147,8 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         engine_kwargs = {"pool_pre_ping": True}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = retrying(rdb_storage, url, engine_kwargs, int(heartbeat_interval), grace,
-                           callback)
+        storage = _connect(url, engine_kwargs, int(heartbeat_interval), grace, callback,
+                           connect_attempts)
     if scheme == "sqlite":
         from sqlalchemy import event
 
@@ -146,6 +156,39 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
         event.listen(storage.engine, "begin", _sqlite_begin)
         storage.engine.dispose()  # later connections get the pragmas
     return storage
+
+
+def _connect(url: str, engine_kwargs: dict[str, Any], interval: int, grace: int,
+             callback: _RetryStale, attempts: int) -> BaseStorage:
+    """``rdb_storage`` with a few quick tries; failures become one-line ``ValueError``s."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    shown = redact_url(url)
+    try:
+        return retrying(rdb_storage, url, engine_kwargs, interval, grace, callback,
+                        attempts=max(1, int(attempts)))
+    except ImportError as exc:
+        raise ValueError(f"storage {shown}: the database driver is not installed ("
+                         f"{_scrub(exc, url)}); pip install 'scoutlab[hpc]' installs psycopg 3 "
+                         f"for postgresql:// URLs") from None
+    except (StorageInternalError, SQLAlchemyError) as exc:
+        raise ValueError(f"storage {shown} cannot be reached: {_scrub(exc, url)}") from None
+
+
+def _scrub(exc: BaseException, url: str) -> str:
+    """The first line of a driver's error, any password of ``url`` replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    lines = [ln.strip() for ln in str(cause).strip().splitlines() if ln.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    try:
+        password = make_url(url).password
+    except Exception:  # an unparsable URL: nothing to hide beyond what redact_url hides
+        password = None
+    if password:
+        text = text.replace(str(password), "***")
+    return text
 
 
 def journal_path(url: str) -> str:

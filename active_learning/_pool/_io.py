@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["POOL_FORMATS", "infer_format", "read_csv", "read_table_columns"]
+__all__ = ["POOL_FORMATS", "infer_format", "read_csv", "read_smi_rows", "read_table_columns"]
 
 #: file formats each pool kind reads
 POOL_FORMATS: dict[str, tuple[str, ...]] = {
@@ -27,6 +27,26 @@ def infer_format(path: Path) -> str | None:
         suffixes = suffixes[:-1]
     return _SUFFIXES.get(suffixes[-1]) if suffixes else None
 
+
+def read_smi_rows(path: Path) -> list[tuple[int, str, str]]:
+    """``(line number, SMILES, id)`` for each candidate line of a ``.smi`` file (``SMILES
+    [id]``; the id defaults to the SMILES). Blank lines, lines starting with ``#`` and a first
+    line ``smiles ...`` (a header) are skipped; line numbers count from 1."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            if parts[0].lower() == "smiles" and line_no == 1:
+                continue  # a header line
+            if len(parts) > 2:
+                raise ValueError(f"{path}:{line_no}: expected 'SMILES [id]', got {line.strip()!r}")
+            rows.append((line_no, parts[0], parts[1] if len(parts) == 2 else parts[0]))
+    return rows
 
 
 def read_csv(path: Path, usecols: Sequence[str] | None = None):  # -> pandas.DataFrame

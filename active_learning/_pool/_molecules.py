@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Pool, check_unique_ids
-from ._io import infer_format, read_table_columns
+from ._io import infer_format, read_smi_rows, read_table_columns
 
 __all__ = ["MoleculePool"]
 
@@ -241,23 +241,9 @@ def _pool_elements(smiles: Sequence[str | None], structures: Sequence[Any] | Non
 
 
 def _read_smi(path: Path) -> tuple[list[str], list[str]]:
-    """``SMILES [id]`` per line (``#`` comments and blank lines skipped); id defaults to SMILES."""
-    import gzip
-
-    opener = gzip.open if path.suffix == ".gz" else open
-    ids, smiles = [], []
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts or parts[0].startswith("#"):
-                continue
-            if parts[0].lower() == "smiles" and line_no == 1:
-                continue  # a header line
-            if len(parts) > 2:
-                raise ValueError(f"{path}:{line_no}: expected 'SMILES [id]', got {line.strip()!r}")
-            smiles.append(parts[0])
-            ids.append(parts[1] if len(parts) == 2 else parts[0])
-    return ids, smiles
+    """``SMILES [id]`` per line (:func:`._io.read_smi_rows`); id defaults to the SMILES."""
+    rows = read_smi_rows(path)
+    return [r[2] for r in rows], [r[1] for r in rows]
 
 
 def _read_structures(path: Path, fmt: str, id_column: str | None) -> tuple[list[Any], list[str]]:

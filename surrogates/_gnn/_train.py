@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["TrainSettings", "plot_history", "train"]
 
+#: one DEBUG line per epoch (``scout train`` shows them); a wall-clock stop is a WARNING
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -169,6 +172,9 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
         bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if "loss" in k})
+        logger.debug("epoch %d/%d: %s (%.1f s)", epoch + 1, int(s.epochs),
+                     ", ".join(f"{k} {v:.4g}" for k, v in row.items() if "loss" in k or
+                               "mae" in k), row["seconds"])
         score = row.get("valid_loss", row["train_loss"])
         if score < best_loss or best_state is None:
             best_loss, stale = score, 0
@@ -176,6 +182,8 @@ def train(module: GNNModule, graphs: Sequence[GraphData], y: np.ndarray,
         else:
             stale += 1
             if valid_batches and stale >= s.patience:
+                logger.debug("early stop after epoch %d: no better validation loss in %d "
+                             "epochs", epoch + 1, s.patience)
                 break
         if capped or (s.max_time is not None and clock() - c0 > s.max_time):
             capped = True

@@ -37,7 +37,7 @@ class TestXTBConformance(SimulatorConformance):
     @pytest.fixture
     def bad_candidates(self):
         # invalid SMILES, an element beyond Rn, an odd electron count forced to be a singlet
-        return ["C1CC", "[U]", ase.Atoms("H")]
+        return ["C1CC", "[U]", ase.Atoms("H", info={"multiplicity": 1})]
 
 
 def _tblite_direct(atoms: ase.Atoms, method: str = "GFN2-xTB", charge: int = 0):
@@ -119,9 +119,9 @@ def test_rotation_and_translation():
 
 def test_open_shell_and_spin_options():
     radical = smiles_to_atoms("[CH3]")  # info["multiplicity"] == 2
-    (singlet,) = XTB(n_threads=1).evaluate([radical])
+    (singlet,) = XTB(multiplicity=1, n_threads=1).evaluate([radical])
     assert not singlet.ok and "9 electrons" in singlet.error and "multiplicity 1" in singlet.error
-    (doublet,) = XTB(multiplicity=None, n_threads=1).evaluate([radical])
+    (doublet,) = XTB(n_threads=1).evaluate([radical])  # the default reads the SMILES's spin
     assert doublet.ok, doublet.error
     (explicit,) = XTB(multiplicity=2, n_threads=1).evaluate([radical])
     assert explicit.values["energy"] == pytest.approx(doublet.values["energy"], abs=1e-9)

@@ -68,3 +68,54 @@ def test_compress_gnn_teacher_into_gnn_student_from_extxyz(tmp_path):
     bad = CliRunner().invoke(compress, [str(teacher), str(tmp_path / "with_n.extxyz"),
                                         "--student", "gnn"])
     assert bad.exit_code != 0 and "not seen in training" in str(bad.exception)
+
+
+def _teacher(tmp_path):
+    y = np.array([len(s) + 3 * s.count("O") for s in POOL], dtype=float)
+    fp = FingerprintSurrogate(n_bits=128, hidden=(16,), epochs=20, device="cpu")
+    return Ensemble(fp, n_members=2).fit(POOL, y).save(tmp_path / "teacher.safetensors")
+
+
+def test_reads_every_pool_format_a_campaign_reads(tmp_path):
+    """.smi, .csv, extxyz and the ASE database a campaign caches its 3D structures in (before:
+    '.smi: structure 0 is a str', the db a UTF-8 decode error)."""
+    from ase.io import write
+
+    from active_learning import MoleculePool
+    from active_learning._cli._compress import read_pool
+
+    smi = tmp_path / "pool.smi"
+    smi.write_text("# a comment\n" + "\n".join(f"{s} m{i}" for i, s in enumerate(POOL[:6])))
+    assert read_pool(smi, "smiles") == POOL[:6]
+    csv_path = tmp_path / "pool.csv"
+    csv_path.write_text("name,smi\n" + "\n".join(f"m{i},{s}" for i, s in enumerate(POOL[:5])))
+    assert read_pool(csv_path, "smiles", column="smi", id_column="name") == POOL[:5]
+    cache = tmp_path / "campaign.artifacts" / "pool_cache" / "pool_atoms.db"
+    pool = MoleculePool([*POOL[:4], "C1CC(C"], cache_path=cache)
+    pool.get(range(5), "atoms")  # builds and caches; the bad SMILES is cached as a failure
+    atoms = read_pool(cache, "atoms")
+    assert [a.info["smiles"] for a in atoms] == [a.info["smiles"] for a in
+                                                 pool.get(range(4), "atoms")]
+    assert len(read_pool(cache, "atoms", limit=2)) == 2
+    write(tmp_path / "pool.extxyz", atoms)
+    assert [len(a) for a in read_pool(tmp_path / "pool.extxyz", "atoms")] == \
+        [len(a) for a in atoms]
+
+
+def test_a_screener_below_the_allowed_loss_is_not_saved(tmp_path, monkeypatch):
+    """One epoch of a 2-unit student cannot keep the teacher's top 1%: with --max-loss 0.05
+    nothing is saved and the command fails with one line; the report still says why."""
+    monkeypatch.setitem(cli.COMMANDS, "compress", "active_learning._cli._compress:compress")
+    teacher = _teacher(tmp_path)
+    pool = tmp_path / "pool.smi"
+    pool.write_text("\n".join(POOL))
+    out = tmp_path / "screener.safetensors"
+    args = ["compress", str(teacher), str(pool), "-o", str(out), "--prune", "0",
+            "--no-quantize", "--hidden", "2", "--epochs", "1", "--seed", "3"]
+    res = CliRunner().invoke(cli.main, args)
+    report = json.loads((tmp_path / "compress_report.json").read_text())
+    assert report["chosen"] is None and max(r["top_k_recall"] for r in report["rows"]) < 0.95
+    assert res.exit_code == 2 and "nothing saved" in res.output and not out.exists()
+    assert "Traceback" not in res.output
+    ok = CliRunner().invoke(cli.main, [*args, "--max-loss", "1"])  # any loss allowed
+    assert ok.exit_code == 0 and out.is_file()

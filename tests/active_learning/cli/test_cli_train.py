@@ -26,6 +26,10 @@ def test_train_writes_a_loadable_model_and_a_curve(xyz, tmp_path):
     result = CliRunner().invoke(train, args)
     assert result.exit_code == 0, result.output
     assert "training curve written" in result.output
+    # progress: one line per epoch while it trains (shown on a pipe too, not only on a TTY)
+    epochs = [ln for ln in result.stderr.splitlines() if ln.startswith("epoch ")]
+    assert [ln.split(":")[0] for ln in epochs] == ["epoch 1/2", "epoch 2/2"], result.stderr
+    assert "train_loss" in epochs[0]
     model = EquivariantGNN.load(out)
     assert model.channels == 4 and model.dtype == "float64" and len(model.history_) == 2
     png = tmp_path / "m_curve.png"

@@ -121,3 +121,15 @@ def test_a_postgres_outage_mid_campaign_is_waited_out(tmp_path):
     trials = open_session(cfg, load_pool=False).ledger.trials()
     told = [t.user_attrs["candidate_id"] for t in trials if t.state.name == "COMPLETE"]
     assert sorted(told) == sorted(set(told)) and len(told) == 12  # exactly once each
+
+
+def test_the_standard_postgresql_url_works_with_the_hpc_extra():
+    """CI gives the form of Optuna's docs, ``postgresql://user@host/db``: SQLAlchemy 2.1 maps
+    it to psycopg 3, which the ``hpc`` extra installs (before: 'Failed to import DB access
+    module', the extra had only psycopg2)."""
+    from active_learning._ledger._storage import make_storage
+
+    assert URL.startswith("postgresql://"), f"CI must test the standard form, got {URL[:20]}"
+    storage = make_storage(URL)
+    assert storage.engine.dialect.driver == "psycopg"
+    assert storage.get_all_studies() is not None
