@@ -46,24 +46,28 @@ def qm9_pool(n: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def xtb_sweep(df: pd.DataFrame, tag: str) -> tuple[Path, Path]:
+def xtb_sweep(df: pd.DataFrame, tag: str, relax: bool = False) -> tuple[Path, Path]:
     """Build and judge every pool molecule once (resumable); returns the paths of the
-    pool's 3D cache (``pool_atoms.db``) and of the xTB cache."""
+    pool's 3D cache (``pool_atoms.db``) and of the xTB cache. ``relax``: the cheap judge
+    relaxes each structure with GFN2-xTB first (BFGS to 0.05 eV/Å, at most 300 steps) and
+    reports the values, and the structure, of the relaxed geometry."""
     import ase.db
     from tqdm.auto import tqdm
 
     from active_learning._pool._molecules import MoleculePool
 
-    atoms_db, xtb_db = DATA / f"pool_atoms_{tag}.db", DATA / f"xtb_{tag}.db"
+    atoms_db = DATA / f"pool_atoms_{tag}.db"
+    xtb_db = DATA / f"xtb_{'relax_' if relax else ''}{tag}.db"
     pool = MoleculePool(df.smiles.tolist(), df.id.tolist(), cache_path=atoms_db)
     done: set[str] = set()
     if xtb_db.is_file():
         with ase.db.connect(xtb_db) as db:
             done = {row.pool_id for row in db.select()}
     todo = [i for i, ident in enumerate(df.id) if ident not in done]
-    xtb = XTB(n_threads=1)
+    xtb = XTB(n_threads=1, relax=relax, max_steps=300)
     with ase.db.connect(xtb_db) as db:
-        for start in tqdm(range(0, len(todo), 200), desc="xTB sweep (x200)", unit="chunk"):
+        for start in tqdm(range(0, len(todo), 200), desc=f"xTB sweep{' relax' * relax} (x200)",
+                      unit="chunk"):
             chunk = todo[start:start + 200]
             t0 = time.process_time()
             built = pool.get(chunk, "atoms")  # cached 3D (the campaigns read the same)
@@ -82,6 +86,7 @@ def xtb_sweep(df: pd.DataFrame, tag: str) -> tuple[Path, Path]:
                     continue
                 v = res.values
                 out = atoms.copy()
+                out.positions = np.asarray(v["positions"])  # the relaxed one when relax
                 db.write(out, pool_id=ident, failed=False, cpu_s=cpu, gap=float(v["gap"]),
                          homo=float(v["homo"]), lumo=float(v["lumo"]),
                          xtb_energy=float(v["energy"]),

@@ -160,13 +160,24 @@ def make_storage(url: str, *, heartbeat_interval: int = 10, grace_period: int | 
 
 def _connect(url: str, engine_kwargs: dict[str, Any], interval: int, grace: int,
              callback: _RetryStale, attempts: int) -> BaseStorage:
-    """``rdb_storage`` with a few quick tries; failures become one-line ``ValueError``s."""
-    from sqlalchemy.exc import SQLAlchemyError
+    """``rdb_storage`` with a few quick tries; failures become one-line ``ValueError``s.
+
+    Two processes opening a new SQLite or PostgreSQL file at once (a coordinator and its first
+    worker) race to create Optuna's tables: the loser's schema insert fails on a unique key
+    while the winner's stands, so that ``IntegrityError`` is retried once the winner is done."""
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
     shown = redact_url(url)
     try:
-        return retrying(rdb_storage, url, engine_kwargs, interval, grace, callback,
-                        attempts=max(1, int(attempts)))
+        for race in range(3):
+            try:
+                return retrying(rdb_storage, url, engine_kwargs, interval, grace, callback,
+                                attempts=max(1, int(attempts)))
+            except IntegrityError:
+                if race == 2:
+                    raise
+                time.sleep(0.5)
+        raise AssertionError("unreachable")
     except ImportError as exc:
         raise ValueError(f"storage {shown}: the database driver is not installed ("
                          f"{_scrub(exc, url)}); pip install 'scoutlab[hpc]' installs psycopg 3 "
