@@ -16,8 +16,9 @@ charged the CPU seconds of the cheap calls it asked for). Every arm but the peer
 - ``gnn``: the equivariant GNN teacher as the issue measured it (RDKit structures, ensemble of
   3, UCB, a fingerprint screener);
 - ``gnn-mf``: the GNN with the cheap judge swept over the pool and Δ-learning (it learns
-  DFT − xTB on the structures xTB saw); ``gnn-mf-pre``: the same plus pre-training on the xTB
-  energies and forces of its training molecules and a warm start from the last round;
+  DFT − xTB on the structures xTB saw); ``gnn-mf-warm``: the same, each round starting from
+  the last round's weights; ``gnn-mf-pre``: warm start plus pre-training on the xTB energies
+  and forces of its training molecules;
 - ``gp-mf``: the GP with the cheap sweep, Δ-learning and xTB's gap, HOMO, LUMO and dipole as
   inputs; ``gp-delta`` and ``gp-inputs`` take one of the two away, and ``gp-mf-sp`` uses
   xTB single points on the RDKit geometry instead of the xTB-relaxed one (the ablation).
@@ -53,10 +54,11 @@ from benchmarks._qm9_data import DATA, CachedXTB, qm9_pool, xtb_sweep
 
 NAME = "qm9_campaign"
 ROUNDS = 6
-ARMS = ("random", "xtb-rank", "gp", "fingerprint", "chemprop", "gnn", "gnn-mf", "gnn-mf-pre",
-        "gp-mf", "gp-delta", "gp-inputs", "gp-mf-sp")
+ARMS = ("random", "xtb-rank", "gp", "fingerprint", "chemprop", "gnn", "gnn-mf", "gnn-mf-warm",
+        "gnn-mf-pre", "gp-mf", "gp-delta", "gp-inputs", "gp-mf-sp")
 #: arms that use 3D structures and the cheap judge (the target's subject)
-THREE_D_CHEAP = ("gnn-mf", "gnn-mf-pre", "gp-mf", "gp-delta", "gp-inputs", "gp-mf-sp")
+THREE_D_CHEAP = ("gnn-mf", "gnn-mf-warm", "gnn-mf-pre", "gp-mf", "gp-delta", "gp-inputs",
+                 "gp-mf-sp")
 INPUTS = ["gap", "homo", "lumo", "dipole"]
 GNN = {"kind": "gnn", "ensemble": 3, "target": "gap", "extensive": False, "attention": True,
        "lmax": 1, "channels": 16, "n_layers": 2, "cutoff": 5.0, "epochs": 40,
@@ -78,13 +80,15 @@ def _config(arm: str, direction: str, seed: int, pool_csv: Path, xtb_dbs: dict[s
         if arm == "gnn":
             compression = {"enabled": True, "prune_amount": 0.0, "screen_fraction": 0.05,
                            "distil_sample": 1024}
-    if arm.endswith(("-mf", "-mf-pre", "-delta", "-inputs", "-sp")):
+    if arm.endswith(("-mf", "-mf-warm", "-mf-pre", "-delta", "-inputs", "-sp")):
         xtb_db = xtb_dbs["sp" if arm.endswith("-sp") else "relax"]
         fidelity = {"kind": "qm9-xtb-cache", "path": str(xtb_db), "objective": "gap",
                     "sweep": 1.0, "use_as_feature": arm != "gp-inputs",
                     "inputs": INPUTS if arm in ("gp-mf", "gp-inputs", "gp-mf-sp") else []}
+    if arm in ("gnn-mf-warm", "gnn-mf-pre"):
+        surrogate.update(warm_start=True)
     if arm == "gnn-mf-pre":
-        surrogate.update(pretrain=1 / 3, warm_start=True)
+        surrogate.update(pretrain=1 / 3)
     out: dict[str, Any] = {
         "campaign": {"name": f"{arm}_{direction}_s{seed}", "objective": "gap",
                      "direction": direction, "budget": ROUNDS * n1, "initial": n1,
@@ -106,6 +110,7 @@ def run_campaign(arm: str, direction: str, seed: int, pool_csv: Path, atoms_db: 
                  xtb_dbs: dict[str, Path], n1: int, folder: Path) -> dict[str, Any]:
     """One seeded campaign: the pool indices acquired per round, the time split, the cost."""
     from active_learning import Campaign, CampaignConfig
+    from active_learning._ledger._keys import round_key
     from active_learning._ledger._session import open_session
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -124,13 +129,20 @@ def run_campaign(arm: str, direction: str, seed: int, pool_csv: Path, atoms_db: 
         rounds.setdefault(int(t["round"]), []).append(index[str(t["id"])])
     cheap_ids = [r.candidate_id for r in session.cheap.records().values()] \
         if cfg.fidelity is not None else []
+    attrs, records = session.ledger.attrs(), session.ledger.records()
+    mae = []  # the teacher's error on each round's batch, predicted before it was simulated
+    for r in range(1, ROUNDS):
+        plan = attrs.get(round_key(r), {})
+        pairs = [(m, records[i].value) for i, m in zip(plan.get("batch", []), plan.get("mean", []))
+                 if i in records and records[i].state == "COMPLETE"]
+        mae.append(float(np.mean([abs(a - b) for a, b in pairs])) if pairs else None)
     return {"arm": arm, "direction": direction, "seed": seed, "wall_s": wall,
             "indices_by_round": [rounds.get(r, []) for r in range(ROUNDS)],
             "expensive_calls": len(summary["trials"]),
             "cheap_calls": len(cheap_ids),
             "cheap_cpu_s": CachedXTB(cfg.fidelity.simulator.options["path"]).cpu_seconds(
                 cheap_ids) if cfg.fidelity is not None else 0.0,
-            "times": [r["times"] for r in summary["round_log"]],
+            "times": [r["times"] for r in summary["round_log"]], "batch_mae_by_round": mae,
             "notes": [n for r in summary["round_log"] for n in r.get("notes", [])]}
 
 
@@ -231,6 +243,15 @@ def _summary(curves: dict, runs: dict, n: int, n1: int) -> dict[str, Any]:
             "expensive_calls": float(np.mean([r["expensive_calls"] for r in rs])),
             "cheap_cpu_s": float(np.mean([r["cheap_cpu_s"] for r in rs])),
             "wall_s": float(np.mean([r["wall_s"] for r in rs])),
+            "train_s_by_round": [float(np.mean([r["times"][k].get("train", 0.0) for r in rs
+                                                if len(r["times"]) > k]))
+                                 for k in range(1, ROUNDS) if any(len(r["times"]) > k
+                                                                  for r in rs)],
+            "batch_mae_ev_by_round": [
+                float(np.mean(v)) if (v := [r["batch_mae_by_round"][k] for r in rs
+                                            if r.get("batch_mae_by_round")
+                                            and r["batch_mae_by_round"][k] is not None])
+                else None for k in range(ROUNDS - 1)],
             "notes": sorted({note for r in rs for note in r.get("notes", [])})}
     for direction in {d for _, d in curves}:
         gp = out.get(f"gp|{direction}")
@@ -292,8 +313,9 @@ def main() -> None:
     t0 = time.process_time()
     # one cache per judge for both sizes: the quick pool is a prefix of the full one
     atoms_db, xtb_sp = xtb_sweep(qm9_pool(10000), "s0")
-    _, xtb_relax = xtb_sweep(qm9_pool(10000), "s0", relax=True)
-    xtb_dbs = {"sp": xtb_sp, "relax": xtb_relax}
+    xtb_dbs = {"sp": xtb_sp, "relax": DATA / "xtb_relax_s0.db"}
+    if args.collect or set(arms) & {*THREE_D_CHEAP, "xtb-rank"} - {"gp-mf-sp"}:
+        xtb_dbs["relax"] = xtb_sweep(qm9_pool(10000), "s0", relax=True)[1]
     print(f"3D + xTB cache ready ({time.process_time() - t0:.0f} CPU-s now)", flush=True)
     pool_csv = DATA / f"pool_{n}_s0.csv"
     n1 = round(0.01 * n)
